@@ -1,0 +1,220 @@
+// Package postgres is the production Store on PostgreSQL through a pgx
+// connection pool. Several idpbridge replicas may share one database:
+// migrations serialise on an advisory lock, and nothing that must be shared
+// lives in process memory.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"idpbridge/idp/store"
+	"idpbridge/migrations"
+)
+
+// Options tune Open. The zero value is the production setting.
+type Options struct {
+	// Migrations replaces the embedded migrations (tests only); it must hold
+	// the files directly under "postgres/".
+	Migrations fs.FS
+	// MaxConns caps the pool; 0 keeps pgx's default.
+	MaxConns int32
+}
+
+// DB is the PostgreSQL Store.
+type DB struct {
+	pool       *pgxpool.Pool
+	migrations fs.FS
+	ops
+}
+
+var _ store.Store = (*DB)(nil)
+
+// migrationLock is the advisory lock key that serialises migrations of
+// replicas starting together ("idpbridge" in ASCII, truncated).
+const migrationLock int64 = 0x6964706272696467
+
+// Open connects to the database at url (postgres://...) and checks that it
+// answers. The error names the host and the cause, without the password.
+func Open(ctx context.Context, url string, opt Options) (*DB, error) {
+	if opt.Migrations == nil {
+		opt.Migrations = migrations.Postgres
+	}
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("database.url: %w", redactURLError(err))
+	}
+	if opt.MaxConns > 0 {
+		cfg.MaxConns = opt.MaxConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to PostgreSQL at %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to PostgreSQL at %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, unwrapConnect(err))
+	}
+	return &DB{pool: pool, migrations: opt.Migrations, ops: ops{q: pool}}, nil
+}
+
+// Pool exposes the connection pool to the packages that run their own SQL
+// on the same database (tests and benchmarks).
+func (d *DB) Pool() *pgxpool.Pool { return d.pool }
+
+// Backend implements store.Store.
+func (d *DB) Backend() string { return "postgres" }
+
+// Close implements store.Store.
+func (d *DB) Close() error { d.pool.Close(); return nil }
+
+// Ping implements store.Store.
+func (d *DB) Ping(ctx context.Context) error { return d.pool.Ping(ctx) }
+
+// InTx implements store.Store.
+func (d *DB) InTx(ctx context.Context, fn func(tx store.Tx) error) (err error) {
+	tx, err := d.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			tx.Rollback(context.WithoutCancel(ctx))
+			panic(p)
+		}
+		if err != nil {
+			tx.Rollback(context.WithoutCancel(ctx))
+		}
+	}()
+	if err = fn(ops{q: tx}); err != nil {
+		return err
+	}
+	if err = tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// Migrate implements store.Store. Replicas migrating at once serialise on an
+// advisory lock; each migration is one transaction.
+func (d *DB) Migrate(ctx context.Context) ([]string, error) {
+	conn, err := d.pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrationLock); err != nil {
+		return nil, fmt.Errorf("migrate: lock: %w", err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLock)
+	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		name TEXT NOT NULL PRIMARY KEY, checksum TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`); err != nil {
+		return nil, fmt.Errorf("create schema_migrations: %w", err)
+	}
+	pending, err := d.pending(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	var applied []string
+	for _, m := range pending {
+		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
+				return fmt.Errorf("migration %s failed, rolled back: %w", m.Name, err)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (name, checksum) VALUES ($1, $2)`, m.Name, m.Checksum); err != nil {
+				return fmt.Errorf("migration %s: record: %w", m.Name, err)
+			}
+			return nil
+		})
+		if err != nil {
+			return applied, err
+		}
+		applied = append(applied, m.Name)
+	}
+	return applied, nil
+}
+
+// MigrationStatus implements store.Store.
+func (d *DB) MigrationStatus(ctx context.Context) ([]string, error) {
+	pending, err := d.pending(ctx, d.pool)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(pending))
+	for i, m := range pending {
+		names[i] = m.Name
+	}
+	return names, nil
+}
+
+func (d *DB) pending(ctx context.Context, q querier) ([]store.Migration, error) {
+	known, err := store.LoadMigrations(d.migrations, "postgres")
+	if err != nil {
+		return nil, err
+	}
+	var exists bool
+	if err := q.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&exists); err != nil {
+		return nil, fmt.Errorf("read schema_migrations: %w", err)
+	}
+	if !exists {
+		return known, nil
+	}
+	rows, err := q.Query(ctx, `SELECT name, checksum FROM schema_migrations`)
+	if err != nil {
+		return nil, fmt.Errorf("read schema_migrations: %w", err)
+	}
+	applied := map[string]string{}
+	var n, c string
+	_, err = pgx.ForEachRow(rows, []any{&n, &c}, func() error { applied[n] = c; return nil })
+	if err != nil {
+		return nil, fmt.Errorf("read schema_migrations: %w", err)
+	}
+	return store.PendingMigrations(known, applied)
+}
+
+// querier is what the pool, a connection and a transaction share.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// ops implements store.Ops on a querier.
+type ops struct{ q querier }
+
+func isConflict(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+func notFound(err error, what string) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("%s: %w", what, store.ErrNotFound)
+	}
+	return err
+}
+
+// unwrapConnect keeps the cause of a failed connection and drops pgx's
+// repetition of the connection string.
+func unwrapConnect(err error) error {
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) && ce.Unwrap() != nil {
+		return ce.Unwrap()
+	}
+	return err
+}
+
+// redactURLError makes sure a parse error of the URL never echoes a password.
+func redactURLError(err error) error {
+	var pe *pgconn.ParseConfigError
+	if errors.As(err, &pe) {
+		return errors.New("cannot parse the PostgreSQL URL (expected postgres://user@host:port/dbname)")
+	}
+	return err
+}

@@ -1,0 +1,218 @@
+// Package sqlite is the embedded Store: one SQLite file (modernc.org/sqlite,
+// pure Go) in WAL mode with a busy timeout and foreign keys on. It is the
+// default when no database URL is configured.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"idpbridge/idp/store"
+	"idpbridge/migrations"
+)
+
+// Options tune Open. The zero value is the production setting.
+type Options struct {
+	// Migrations replaces the embedded migrations (tests only); it must hold
+	// the files directly under "sqlite/".
+	Migrations fs.FS
+	// BusyTimeout is how long a writer waits for the lock; default 5s.
+	BusyTimeout time.Duration
+}
+
+// DB is the SQLite Store.
+type DB struct {
+	db         *sql.DB
+	migrations fs.FS
+	ops
+}
+
+var _ store.Store = (*DB)(nil)
+
+// Open opens (creating if needed) the database file at path. Use ":memory:"
+// only in tests: each connection would see its own database, so Open limits
+// the pool to one connection for it.
+func Open(ctx context.Context, path string, opt Options) (*DB, error) {
+	if opt.BusyTimeout == 0 {
+		opt.BusyTimeout = 5 * time.Second
+	}
+	if opt.Migrations == nil {
+		opt.Migrations = migrations.SQLite
+	}
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", opt.BusyTimeout.Milliseconds()))
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	if path != ":memory:" {
+		q.Add("_pragma", "journal_mode(WAL)")
+	}
+	q.Set("_txlock", "immediate")
+	dsn := "file:" + path + "?" + q.Encode()
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	if path == ":memory:" {
+		db.SetMaxOpenConns(1)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	return &DB{db: db, migrations: opt.Migrations, ops: ops{q: db}}, nil
+}
+
+// Backend implements store.Store.
+func (d *DB) Backend() string { return "sqlite" }
+
+// Close implements store.Store.
+func (d *DB) Close() error { return d.db.Close() }
+
+// Ping implements store.Store.
+func (d *DB) Ping(ctx context.Context) error { return d.db.PingContext(ctx) }
+
+// InTx implements store.Store. SQLite transactions begin IMMEDIATE, so a
+// writer takes the lock at the start and never fails to upgrade midway.
+func (d *DB) InTx(ctx context.Context, fn func(tx store.Tx) error) (err error) {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			tx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	if err = fn(ops{q: tx}); err != nil {
+		return err
+	}
+	if err = tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// Migrate implements store.Store.
+func (d *DB) Migrate(ctx context.Context) ([]string, error) {
+	if _, err := d.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		name TEXT NOT NULL PRIMARY KEY, checksum TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT`); err != nil {
+		return nil, fmt.Errorf("create schema_migrations: %w", err)
+	}
+	pending, err := d.pending(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var applied []string
+	for _, m := range pending {
+		tx, err := d.db.BeginTx(ctx, nil)
+		if err != nil {
+			return applied, fmt.Errorf("migration %s: begin: %w", m.Name, err)
+		}
+		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+			tx.Rollback()
+			return applied, fmt.Errorf("migration %s failed, rolled back: %w", m.Name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, checksum, applied_at) VALUES (?, ?, ?)`,
+			m.Name, m.Checksum, time.Now().UnixMicro()); err != nil {
+			tx.Rollback()
+			if isConflict(err) {
+				// Another process applied it meanwhile.
+				continue
+			}
+			return applied, fmt.Errorf("migration %s: record: %w", m.Name, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return applied, fmt.Errorf("migration %s: commit: %w", m.Name, err)
+		}
+		applied = append(applied, m.Name)
+	}
+	return applied, nil
+}
+
+// MigrationStatus implements store.Store.
+func (d *DB) MigrationStatus(ctx context.Context) ([]string, error) {
+	pending, err := d.pending(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(pending))
+	for i, m := range pending {
+		names[i] = m.Name
+	}
+	return names, nil
+}
+
+func (d *DB) pending(ctx context.Context) ([]store.Migration, error) {
+	known, err := store.LoadMigrations(d.migrations, "sqlite")
+	if err != nil {
+		return nil, err
+	}
+	var tables int
+	if err := d.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&tables); err != nil {
+		return nil, fmt.Errorf("read schema_migrations: %w", err)
+	}
+	if tables == 0 {
+		return known, nil
+	}
+	applied := map[string]string{}
+	rows, err := d.db.QueryContext(ctx, `SELECT name, checksum FROM schema_migrations`)
+	if err != nil {
+		return nil, fmt.Errorf("read schema_migrations: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n, c string
+		if err := rows.Scan(&n, &c); err != nil {
+			return nil, err
+		}
+		applied[n] = c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return store.PendingMigrations(known, applied)
+}
+
+// querier is what *sql.DB and *sql.Tx share.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// ops implements store.Ops on a querier.
+type ops struct{ q querier }
+
+func isConflict(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE:
+			return true
+		}
+	}
+	return false
+}
+
+func notFound(err error, what string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%s: %w", what, store.ErrNotFound)
+	}
+	return err
+}
+
+func micros(t time.Time) int64 { return t.UTC().UnixMicro() }
+
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
