@@ -226,9 +226,11 @@ func TestValidate(t *testing.T) {
 			want:   []string{`mappings[0].source_identity.value: 'aws:Shared' cannot be a source identity: only letters A-Z and a-z, digits and _+=,.@- are allowed (found ':'); must not begin with "aws:"`},
 		},
 		{
-			name:   "literal checked after transforms",
-			change: func(c *MappingConfig) { c.RoleSessionName = &ValueRule{Value: "Shared", Transforms: []Transform{mustTruncate(t, 1)}} },
-			want:   []string{"mappings[0].role_session_name.value: 'Shared' ('S' after truncate 1) cannot be a role session name: must be 2 to 64 characters long (it has 1)"},
+			name: "literal checked after transforms",
+			change: func(c *MappingConfig) {
+				c.RoleSessionName = &ValueRule{Value: "Shared", Transforms: []Transform{mustTruncate(t, 1)}}
+			},
+			want: []string{"mappings[0].role_session_name.value: 'Shared' ('S' after truncate 1) cannot be a role session name: must be 2 to 64 characters long (it has 1)"},
 		},
 		{
 			name:   "session duration too short",
@@ -337,14 +339,18 @@ func TestValidate(t *testing.T) {
 			want:   []string{`mappings[0].principal_tags["aws:team"]: tag key 'aws:team' is not valid: must not begin with "aws:" (reserved by AWS)`},
 		},
 		{
-			name:   "tag keys differing in case",
-			change: func(c *MappingConfig) { c.PrincipalTags = map[string]ValueRule{"Team": {From: "x"}, "team": {From: "y"}} },
-			want:   []string{"mappings[0].principal_tags.team: tag key 'team' is the same as 'Team': tag keys are case-insensitive"},
+			name: "tag keys differing in case",
+			change: func(c *MappingConfig) {
+				c.PrincipalTags = map[string]ValueRule{"Team": {From: "x"}, "team": {From: "y"}}
+			},
+			want: []string{"mappings[0].principal_tags.team: tag key 'team' is the same as 'Team': tag keys are case-insensitive"},
 		},
 		{
-			name:   "literal tag value too long",
-			change: func(c *MappingConfig) { c.PrincipalTags = map[string]ValueRule{"Team": {Value: strings.Repeat("v", 257)}} },
-			want:   []string{"~^mappings\\[0\\]\\.principal_tags\\.Team\\.value: 'v+'\\.\\.\\. \\(257 characters\\) cannot be the value of session tag 'Team': must be at most 256 characters long \\(it has 257\\)$"},
+			name: "literal tag value too long",
+			change: func(c *MappingConfig) {
+				c.PrincipalTags = map[string]ValueRule{"Team": {Value: strings.Repeat("v", 257)}}
+			},
+			want: []string{"~^mappings\\[0\\]\\.principal_tags\\.Team\\.value: 'v+'\\.\\.\\. \\(257 characters\\) cannot be the value of session tag 'Team': must be at most 256 characters long \\(it has 257\\)$"},
 		},
 		{
 			name: "transitive keys",
