@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -203,11 +205,16 @@ func notFound(err error, what string) error {
 // unwrapConnect keeps the cause of a failed connection and drops pgx's
 // repetition of the connection string.
 func unwrapConnect(err error) error {
-	var ce *pgconn.ConnectError
-	if errors.As(err, &ce) && ce.Unwrap() != nil {
-		return ce.Unwrap()
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe
 	}
-	return err
+	var ne *net.OpError
+	if errors.As(err, &ne) {
+		return ne
+	}
+	msg, _, _ := strings.Cut(err.Error(), "\n")
+	return errors.New(msg)
 }
 
 // redactURLError makes sure a parse error of the URL never echoes a password.

@@ -14,7 +14,7 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-func open(t *testing.T, opt postgres.Options) *postgres.DB {
+func open(t testing.TB, opt postgres.Options) *postgres.DB {
 	t.Helper()
 	db, err := postgres.Open(context.Background(), pgtest.Schema(t), opt)
 	if err != nil {
@@ -24,7 +24,7 @@ func open(t *testing.T, opt postgres.Options) *postgres.DB {
 	return db
 }
 
-func newStore(t *testing.T) store.Store {
+func newStore(t testing.TB) store.Store {
 	db := open(t, postgres.Options{})
 	if _, err := db.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
@@ -57,3 +57,4 @@ func TestOpenUnreachable(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+func BenchmarkStore(b *testing.B) { storetest.Bench(b, newStore) }

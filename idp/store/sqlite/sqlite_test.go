@@ -11,7 +11,7 @@ import (
 	"idpbridge/idp/store/storetest"
 )
 
-func open(t *testing.T, opt sqlite.Options) *sqlite.DB {
+func open(t testing.TB, opt sqlite.Options) *sqlite.DB {
 	t.Helper()
 	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "idpbridge.db"), opt)
 	if err != nil {
@@ -21,7 +21,7 @@ func open(t *testing.T, opt sqlite.Options) *sqlite.DB {
 	return db
 }
 
-func newStore(t *testing.T) store.Store {
+func newStore(t testing.TB) store.Store {
 	db := open(t, sqlite.Options{})
 	if _, err := db.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
@@ -36,3 +36,4 @@ func TestMigrations(t *testing.T) {
 		return open(t, sqlite.Options{Migrations: fsys})
 	})
 }
+func BenchmarkStore(b *testing.B) { storetest.Bench(b, newStore) }

@@ -18,7 +18,7 @@ import (
 )
 
 // NewStore returns a migrated, empty store that the test may use alone.
-type NewStore func(t *testing.T) store.Store
+type NewStore func(t testing.TB) store.Store
 
 // OpenWithMigrations returns an empty, unmigrated store whose migrations come
 // from fsys (files under "<backend>/").

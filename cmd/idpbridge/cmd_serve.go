@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"idpbridge/idp/store"
+	"idpbridge/idp/web"
+)
+
+type serveCommand struct {
+	noArgs
+	configFlag
+}
+
+func init() { register("serve", func() command { return &serveCommand{} }) }
+
+func (*serveCommand) name() string { return "serve" }
+func (*serveCommand) summary() string {
+	return "Runs the IdP, the STS and the admin UI. With no --config it uses development\n" +
+		"defaults: http://localhost:8080 and a SQLite database in ./idpbridge-data."
+}
+func (c *serveCommand) flags(fs *flag.FlagSet) { c.addConfigFlag(fs) }
+
+func (c *serveCommand) run(ctx context.Context, m *Main) error {
+	cfg, err := m.loadConfig(c.configPath)
+	if err != nil {
+		return err
+	}
+	log := m.logger(cfg)
+	s, err := m.openStore(ctx, cfg, cfg.AutoMigrate())
+	if err != nil {
+		return err
+	}
+	kek, err := m.keyEncryptionKey(cfg, true)
+	if err != nil {
+		return err
+	}
+	boot, err := m.bootstrap(ctx, cfg, s, kek)
+	if err != nil {
+		return err
+	}
+
+	srv := web.NewServer(web.Options{
+		Logger:       log,
+		MaxBodyBytes: cfg.Server.MaxBodyBytes,
+		Ready:        web.CheckerFunc(func(ctx context.Context) error { return storeReady(ctx, s) }),
+	})
+
+	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	if err != nil {
+		return fmt.Errorf("server.listen: %w", err)
+	}
+	hs := &http.Server{
+		Handler:           srv,
+		ReadTimeout:       time.Duration(cfg.Server.ReadTimeout),
+		ReadHeaderTimeout: 10 * time.Second,
+		WriteTimeout:      time.Duration(cfg.Server.WriteTimeout),
+		IdleTimeout:       time.Duration(cfg.Server.IdleTimeout),
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slogErrorLog(log),
+	}
+	errc := make(chan error, 1)
+	go func() {
+		if cfg.Server.TLS.CertFile != "" {
+			errc <- hs.ServeTLS(ln, cfg.Server.TLS.CertFile, cfg.Server.TLS.KeyFile)
+		} else {
+			errc <- hs.Serve(ln)
+		}
+	}()
+	m.printBanner(cfg, s, boot, ln.Addr().String())
+	log.Info("listening", "addr", ln.Addr().String(), "base_url", cfg.Server.BaseURL, "store", s.Backend())
+	if m.Started != nil {
+		m.Started(ln.Addr().String())
+	}
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("server: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// storeReady: the database answers and its schema is current.
+func storeReady(ctx context.Context, s store.Store) error {
+	if err := s.Ping(ctx); err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	pending, err := s.MigrationStatus(ctx)
+	if err != nil {
+		return fmt.Errorf("database schema: %w", err)
+	}
+	if len(pending) > 0 {
+		return fmt.Errorf("database schema: %d migrations pending", len(pending))
+	}
+	return nil
+}
+
+func (m *Main) printBanner(cfg *Config, s store.Store, boot *bootstrapResult, addr string) {
+	w := m.Stdout
+	base := cfg.Server.BaseURL
+	fmt.Fprintf(w, "\nidpbridge %s is running on %s (listening on %s)\n", version, base, addr)
+	fmt.Fprintf(w, "  health:   %s/healthz   readiness: %s/readyz   metrics: %s/metrics\n", base, base, base)
+	if s.Backend() == "sqlite" {
+		fmt.Fprintf(w, "  data:     SQLite database %s\n", cfg.SQLitePath())
+	} else {
+		fmt.Fprintf(w, "  data:     PostgreSQL\n")
+	}
+	if boot.AdminPassword != "" {
+		fmt.Fprintf(w, "\nFirst start: created the administrator account.\n")
+		fmt.Fprintf(w, "  user:     admin\n")
+		fmt.Fprintf(w, "  password: %s\n", boot.AdminPassword)
+		fmt.Fprintf(w, "  This password is shown only now. Change it with:\n")
+		fmt.Fprintf(w, "    idpbridge user passwd admin --password-stdin\n")
+	}
+	if boot.KeyCreated {
+		fmt.Fprintf(w, "\nCreated the SAML signing key %s (RSA-%d, certificate valid until %s),\n",
+			boot.Key.ID, boot.Key.PrivateKey.N.BitLen(), boot.Key.Certificate.NotAfter.Format("2006-01-02"))
+		fmt.Fprintf(w, "  sealed in the database with the key-encryption key.\n")
+	}
+	fmt.Fprintln(w)
+}

@@ -1,0 +1,278 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"idpbridge/idp/connector/local"
+	"idpbridge/idp/store"
+)
+
+// userArg is embedded by the user commands that take one NAME.
+type userArg struct{ username string }
+
+func (*userArg) usage() string { return "NAME" }
+func (u *userArg) args(pos []string) error {
+	switch {
+	case len(pos) == 0:
+		return errors.New("missing the user NAME")
+	case len(pos) > 1:
+		return fmt.Errorf("unexpected argument %q", pos[1])
+	}
+	if err := validUsername(pos[0]); err != nil {
+		return err
+	}
+	u.username = pos[0]
+	return nil
+}
+
+func validUsername(name string) error {
+	if name == "" || len(name) > 128 {
+		return errors.New("a user name has 1 to 128 characters")
+	}
+	for _, r := range name {
+		if r < 0x21 || r == 0x7f {
+			return fmt.Errorf("user name %q contains a space or control character", name)
+		}
+	}
+	return nil
+}
+
+// readPassword reads one line from r. An empty line is refused.
+func readPassword(r io.Reader) (string, error) {
+	line, err := bufio.NewReader(io.LimitReader(r, local.MaxPasswordBytes+2)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read password from stdin: %w", err)
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		return "", errors.New("the password read from stdin is empty: refused")
+	}
+	if len(line) > local.MaxPasswordBytes {
+		return "", fmt.Errorf("the password is longer than %d bytes", local.MaxPasswordBytes)
+	}
+	return line, nil
+}
+
+type userAddCommand struct {
+	userArg
+	configFlag
+	passwordStdin bool
+	attrs, groups stringList
+}
+
+func init() { register("user add", func() command { return &userAddCommand{} }) }
+
+func (*userAddCommand) name() string { return "user add" }
+func (*userAddCommand) summary() string {
+	return "Adds a local user. Without --password-stdin a random password is generated and printed once."
+}
+func (c *userAddCommand) flags(fs *flag.FlagSet) {
+	c.addConfigFlag(fs)
+	fs.BoolVar(&c.passwordStdin, "password-stdin", false, "read the password from the first line of standard input")
+	fs.Var(&c.attrs, "attr", "an attribute `KEY=VALUE` for the attribute mapping (repeatable; a key given twice is multi-valued)")
+	fs.Var(&c.groups, "group", "a group `NAME` the user belongs to (repeatable)")
+}
+func (c *userAddCommand) run(ctx context.Context, m *Main) error {
+	attrs, err := parseAttrs(c.attrs)
+	if err != nil {
+		return usagef("user add: %v", err)
+	}
+	password, generated := "", false
+	if c.passwordStdin {
+		if password, err = readPassword(m.Stdin); err != nil {
+			return err
+		}
+	} else {
+		password, generated = randomPassword(m.Rand), true
+	}
+	cfg, err := m.loadConfig(c.configPath)
+	if err != nil {
+		return err
+	}
+	s, err := m.openStore(ctx, cfg, cfg.AutoMigrate())
+	if err != nil {
+		return err
+	}
+	hash, err := local.HashPassword(m.Rand, password, local.DefaultParams)
+	if err != nil {
+		return err
+	}
+	now := m.Now().UTC()
+	err = s.CreateUser(ctx, store.User{Username: c.username, PasswordHash: hash, Attributes: attrs,
+		Groups: dedupe(c.groups), CreatedAt: now, UpdatedAt: now})
+	if errors.Is(err, store.ErrConflict) {
+		return fmt.Errorf("user %q already exists", c.username)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "added user %s\n", c.username)
+	if generated {
+		fmt.Fprintf(m.Stdout, "password: %s\n(shown once; change it with 'idpbridge user passwd %s --password-stdin')\n", password, c.username)
+	}
+	return nil
+}
+
+func parseAttrs(kvs []string) (map[string][]string, error) {
+	attrs := map[string][]string{}
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--attr %q: expected KEY=VALUE", kv)
+		}
+		attrs[k] = append(attrs[k], v)
+	}
+	return attrs, nil
+}
+
+func dedupe(in []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+type userPasswdCommand struct {
+	userArg
+	configFlag
+	passwordStdin bool
+}
+
+func init() { register("user passwd", func() command { return &userPasswdCommand{} }) }
+
+func (*userPasswdCommand) name() string { return "user passwd" }
+func (*userPasswdCommand) summary() string {
+	return "Sets a local user's password. Without --password-stdin a random password is generated and printed once."
+}
+func (c *userPasswdCommand) flags(fs *flag.FlagSet) {
+	c.addConfigFlag(fs)
+	fs.BoolVar(&c.passwordStdin, "password-stdin", false, "read the password from the first line of standard input")
+}
+func (c *userPasswdCommand) run(ctx context.Context, m *Main) error {
+	password, generated := "", false
+	if c.passwordStdin {
+		var err error
+		if password, err = readPassword(m.Stdin); err != nil {
+			return err
+		}
+	} else {
+		password, generated = randomPassword(m.Rand), true
+	}
+	hash, err := local.HashPassword(m.Rand, password, local.DefaultParams)
+	if err != nil {
+		return err
+	}
+	err = m.updateUser(ctx, c.configPath, c.username, func(u *store.User) { u.PasswordHash = hash })
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "changed the password of %s\n", c.username)
+	if generated {
+		fmt.Fprintf(m.Stdout, "password: %s\n(shown once)\n", password)
+	}
+	return nil
+}
+
+// updateUser loads a user, applies change and stores it in one transaction.
+func (m *Main) updateUser(ctx context.Context, configPath, username string, change func(*store.User)) error {
+	cfg, err := m.loadConfig(configPath)
+	if err != nil {
+		return err
+	}
+	s, err := m.openStore(ctx, cfg, cfg.AutoMigrate())
+	if err != nil {
+		return err
+	}
+	err = s.InTx(ctx, func(tx store.Tx) error {
+		u, err := tx.GetUser(ctx, username)
+		if err != nil {
+			return err
+		}
+		change(&u)
+		u.UpdatedAt = m.Now().UTC()
+		return tx.UpdateUser(ctx, u)
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no user %q", username)
+	}
+	return err
+}
+
+type userDisableCommand struct {
+	userArg
+	configFlag
+	enable bool
+}
+
+func init() {
+	register("user disable", func() command { return &userDisableCommand{} })
+	register("user enable", func() command { return &userDisableCommand{enable: true} })
+}
+
+func (c *userDisableCommand) name() string {
+	if c.enable {
+		return "user enable"
+	}
+	return "user disable"
+}
+func (c *userDisableCommand) summary() string {
+	if c.enable {
+		return "Enables a disabled local user."
+	}
+	return "Disables a local user: sign-in is refused from then on."
+}
+func (c *userDisableCommand) flags(fs *flag.FlagSet) { c.addConfigFlag(fs) }
+func (c *userDisableCommand) run(ctx context.Context, m *Main) error {
+	if err := m.updateUser(ctx, c.configPath, c.username, func(u *store.User) { u.Disabled = !c.enable }); err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "%sd user %s\n", strings.TrimPrefix(c.name(), "user "), c.username)
+	return nil
+}
+
+type userListCommand struct {
+	noArgs
+	configFlag
+}
+
+func init() { register("user list", func() command { return &userListCommand{} }) }
+
+func (*userListCommand) name() string             { return "user list" }
+func (*userListCommand) summary() string          { return "Lists the local users: name, disabled, groups." }
+func (c *userListCommand) flags(fs *flag.FlagSet) { c.addConfigFlag(fs) }
+func (c *userListCommand) run(ctx context.Context, m *Main) error {
+	cfg, err := m.loadConfig(c.configPath)
+	if err != nil {
+		return err
+	}
+	s, err := m.openStore(ctx, cfg, cfg.AutoMigrate())
+	if err != nil {
+		return err
+	}
+	users, err := s.ListUsers(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tDISABLED\tGROUPS")
+	for _, u := range users {
+		groups := strings.Join(u.Groups, ",")
+		if groups == "" {
+			groups = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%v\t%s\n", u.Username, u.Disabled, groups)
+	}
+	return tw.Flush()
+}
