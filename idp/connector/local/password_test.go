@@ -68,7 +68,7 @@ func TestBadHashes(t *testing.T) {
 	for _, h := range []string{
 		"",
 		"plaintext",
-		"$2a$10$abcdefghijklmnopqrstuv",                          // bcrypt
+		"$2a$10$abcdefghijklmnopqrstuv", // bcrypt
 		"$argon2i$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo", // not id
 		"$argon2id$v=18$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
 		"$argon2id$v=19$m=99999999,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA", // absurd memory
