@@ -1,0 +1,22 @@
+// Package audit owns idpbridge's audit records: CloudTrail-format events
+// (Record), the identities that appear in them (UserIdentity and its
+// constructors), the builders that turn an STS call or an IdP event into a
+// Record, the index columns a store keeps beside each record (Record.Index),
+// and the last-line guard that keeps secrets out of records (Redact).
+//
+// Records follow the CloudTrail record format, eventVersion "1.08", field for
+// field and in CloudTrail's order, so an exported trail reads like one AWS
+// wrote. STS events use eventSource "sts.amazonaws.com"; the IdP's own events
+// use eventSource "idpbridge" (see the IdP builders for their shapes).
+//
+// Everything here is pure: builders take the event ID, the request ID and the
+// time as arguments, read no clock, draw no randomness and do no I/O. The
+// trail writer, digests and queries live beside this code in the same
+// package but do not belong to this part of it.
+//
+// Secrets never enter a record. The builders' inputs have no field for a
+// session token, secret key, password or assertion; the one place CloudTrail
+// shows a session token holds the literal Hidden marker; and every builder
+// passes its result through Redact, which replaces any value that still looks
+// like a secret.
+package audit
