@@ -1,0 +1,58 @@
+package ui
+
+import (
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"idpbridge/templates"
+)
+
+func TestEmbeddedPagesLoad(t *testing.T) {
+	p, err := Load(templates.FS, "error")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	if err := p.Error(rec, 400, ErrorPage{Title: "Cannot sign you in", Message: "<script>alert(1)</script>"}); err != nil {
+		t.Fatal(err)
+	}
+	body := rec.Body.String()
+	if rec.Code != 400 || !strings.Contains(body, "Cannot sign you in") || strings.Contains(body, "<script>alert") {
+		t.Fatalf("error page %d:\n%s", rec.Code, body)
+	}
+	if rec.Header().Get("X-Frame-Options") != "DENY" || !strings.Contains(rec.Header().Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+		t.Fatal("missing framing protection headers")
+	}
+	rec = httptest.NewRecorder()
+	p.Static().ServeHTTP(rec, httptest.NewRequest("GET", "/style.css", nil))
+	if rec.Code != 200 {
+		t.Fatalf("static style.css = %d", rec.Code)
+	}
+}
+
+func TestMissingRequiredPage(t *testing.T) {
+	fsys := fstest.MapFS{"layout.html": {Data: []byte(`{{define "layout"}}x{{end}}`)}}
+	if _, err := Load(fsys, "login"); err == nil || !strings.Contains(err.Error(), "login.html") {
+		t.Fatalf("Load = %v, want an error naming login.html", err)
+	}
+}
+
+func TestRenderErrorLeavesNoHalfPage(t *testing.T) {
+	fsys := fstest.MapFS{
+		"layout.html": {Data: []byte(`{{define "layout"}}<p>start</p>{{template "content" .}}{{end}}`)},
+		"bad.html":    {Data: []byte(`{{define "content"}}{{.Missing.Field}}{{end}}`)},
+	}
+	p, err := Load(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	if err := p.Render(rec, 200, "bad", struct{ Missing *struct{ Field string } }{}); err == nil {
+		t.Fatal("no error from a failing template")
+	}
+	if rec.Code != 500 || strings.Contains(rec.Body.String(), "start") {
+		t.Fatalf("half page written: %d %q", rec.Code, rec.Body.String())
+	}
+}
