@@ -11,8 +11,8 @@
 //
 // Everything here is pure: builders take the event ID, the request ID and the
 // time as arguments, read no clock, draw no randomness and do no I/O. The
-// trail writer, digests and queries live beside this code in the same
-// package but do not belong to this part of it.
+// trail writer, digests, queries and export, which store and read these
+// records, sit beside them in this package.
 //
 // Secrets never enter a record. The builders' inputs have no field for a
 // session token, secret key, password or assertion; the one place CloudTrail

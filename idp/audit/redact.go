@@ -19,10 +19,12 @@ import (
 // (password, secret, secretAccessKey, sessionToken, token, webIdentityToken,
 // SAMLAssertion, privateKey, cookie, authorization, ... in any case, with or
 // without "_" or "-"), or when it contains a PEM block, a JWT, SAML or XML
-// markup, or a run of base64 characters long and random enough to be a key
-// or token (see randomRun: UUIDs, hex digests, ARNs and names stay; a random
-// hex token is not recognised). The session token marker Hidden itself is
-// kept. The whole value is replaced, not only the matching part.
+// markup, or an unbroken run of base64 characters that is 200 long, or 100
+// long with the entropy of random data (an encoded token or document). UUIDs,
+// hex digests, ARNs and names stay; a key or token shorter than 100
+// characters, or in hex, is not recognised by its form. The session token
+// marker Hidden itself is kept. The whole value is replaced, not only the
+// matching part.
 //
 // known lists secrets the caller holds (the secret key and session token it
 // just issued, the password it just checked): a value containing one of 8 or
