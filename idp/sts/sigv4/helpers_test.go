@@ -150,3 +150,8 @@ func wantError(t *testing.T, err error, code, msg string) {
 		t.Fatalf("status = %d, want %d", e.Status, wantStatus)
 	}
 }
+
+// signAgain signs r with the SDK signer, keeping its headers.
+func signAgain(r *http.Request, body string) error {
+	return v4.NewSigner().SignHTTP(context.Background(), creds(""), r, hashHex([]byte(body)), "sts", "us-east-1", signedAt)
+}

@@ -1,10 +1,14 @@
 package sigv4
 
 import (
+	"context"
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
+
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 )
 
 // TestSDKInterop verifies requests signed by the AWS SDK for Go v2 signer.
@@ -126,5 +130,31 @@ func TestServerSideRequest(t *testing.T) {
 	}
 	if got := http.Header(sr.r.Header).Get("Authorization"); got == "" {
 		t.Fatal("request lost its Authorization header")
+	}
+}
+
+// TestPresignedUnsignedPayload accepts a presigned request whose signature
+// leaves the body out, and says so.
+func TestPresignedUnsignedPayload(t *testing.T) {
+	r, err := http.NewRequest("POST", stsURL+"?Action=GetCallerIdentity&Version=2011-06-15", strings.NewReader("anything"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Header.Set("X-Amz-Content-Sha256", UnsignedPayload)
+	u, hdr, err := v4.NewSigner().PresignHTTP(context.Background(), creds(""), r, UnsignedPayload, "sts", "us-east-1", signedAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := http.NewRequest("POST", u, strings.NewReader("tampered"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Header.Set("X-Amz-Content-Sha256", hdr.Get("X-Amz-Content-Sha256"))
+	s, err := parseVerify(signedRequest{r: out, body: []byte("tampered")}, testSecret, signedAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.UnsignedPayload {
+		t.Error("UnsignedPayload = false, want true")
 	}
 }
