@@ -42,7 +42,8 @@ func uriEncode(s string, keepSlash bool) string {
 }
 
 // canonicalURI is the escaped request path escaped once more, '/' kept, as
-// the SDK signer does for every service but S3; "/" when empty.
+// the SDK signer does for every service but S3; "/" when empty. Dot segments
+// and repeated slashes are kept as sent: the SDK does not normalize them.
 func canonicalURI(r *http.Request) string {
 	p := r.URL.EscapedPath()
 	if p == "" {

@@ -73,7 +73,7 @@ type Signed struct {
 	// if none. The caller must check that it belongs to AccessKeyID.
 	SecurityToken string
 	// SecurityTokenSigned reports whether the token is covered by the
-	// signature (always, for presigned requests).
+	// signature: listed in SignedHeaders, or sent in the query string.
 	SecurityTokenSigned bool
 	Presigned           bool
 	Expires             time.Duration // presigned only; 0 when X-Amz-Expires is absent
@@ -86,7 +86,8 @@ type Signed struct {
 }
 
 // CanonicalRequest returns the canonical request the signature must cover,
-// for logging when verification fails.
+// to help debug a failed verification. It holds the signed header values and
+// query string, X-Amz-Security-Token included: redact it before logging.
 func (s *Signed) CanonicalRequest() string { return s.canonicalRequest }
 
 // Parse extracts the SigV4 authentication of r: the Authorization header, or
