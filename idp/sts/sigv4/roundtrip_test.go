@@ -1,5 +1,3 @@
-//go:build stsclient
-
 // The round trip needs github.com/aws/aws-sdk-go-v2/service/sts in go.mod;
 // `go mod tidy` (which reads every build tag) adds it back. Run with
 // `go test -tags stsclient`.
