@@ -1,6 +1,3 @@
-// The round trip needs github.com/aws/aws-sdk-go-v2/service/sts in go.mod;
-// `go mod tidy` (which reads every build tag) adds it back. Run with
-// `go test -tags stsclient`.
 
 package sigv4
 
