@@ -1,4 +1,3 @@
-
 package sigv4
 
 import (
