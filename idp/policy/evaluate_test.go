@@ -265,3 +265,25 @@ func TestParseDate(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentEvaluate shares one parsed policy between goroutines; run
+// with -race.
+func TestConcurrentEvaluate(t *testing.T) {
+	p := mustParse(t, benchTrust)
+	done := make(chan Decision)
+	for i := 0; i < 8; i++ {
+		go func() {
+			ctx := one("aws:username", "DevUser", "sts:SourceIdentity", "DevUser", "aws:SourceIp", "203.0.113.7")
+			var d Decision
+			for j := 0; j < 100; j++ {
+				d = p.Evaluate(Request{Principal: devUser, Action: "sts:AssumeRole", Context: ctx}).Decision
+			}
+			done <- d
+		}()
+	}
+	for i := 0; i < 8; i++ {
+		if d := <-done; d != Allow {
+			t.Errorf("goroutine decided %v, want allowed", d)
+		}
+	}
+}

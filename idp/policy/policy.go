@@ -63,6 +63,16 @@ const (
 	ForAllValues
 )
 
+func (s SetOperator) String() string {
+	switch s {
+	case ForAnyValue:
+		return "ForAnyValue"
+	case ForAllValues:
+		return "ForAllValues"
+	}
+	return ""
+}
+
 // Condition is one operator applied to one key.
 //
 // Semantics (AWS IAM, STS-SPEC §6): the values are ORed. A key that is
