@@ -54,6 +54,7 @@ type Tx interface {
 type Ops interface {
 	UserStore
 	SigningKeyStore
+	WebSessionStore
 }
 
 // UserStore keeps local user accounts.

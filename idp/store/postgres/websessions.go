@@ -1,0 +1,125 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"idpbridge/idp/store"
+)
+
+var _ store.WebSessionStore = ops{}
+
+const sessionColumns = `id_hash, username, connector, identity, created_at, authn_instant, expires_at, revoked_at`
+
+func (o ops) CreateBrowserSession(ctx context.Context, s store.BrowserSession) error {
+	if len(s.IDHash) != 32 {
+		return fmt.Errorf("browser session: id hash must be 32 bytes, got %d", len(s.IDHash))
+	}
+	var revoked *time.Time
+	if !s.RevokedAt.IsZero() {
+		revoked = &s.RevokedAt
+	}
+	_, err := o.q.Exec(ctx, `INSERT INTO browser_sessions (id_hash, username, username_key, connector, identity,
+		created_at, authn_instant, expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		s.IDHash, s.Username, strings.ToLower(s.Username), s.Connector, string(s.Identity),
+		s.CreatedAt, s.AuthnInstant, s.ExpiresAt, revoked)
+	if isConflict(err) {
+		return fmt.Errorf("browser session: %w", store.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("create browser session: %w", err)
+	}
+	return nil
+}
+
+func (o ops) GetBrowserSession(ctx context.Context, idHash []byte) (store.BrowserSession, error) {
+	var (
+		s        store.BrowserSession
+		identity string
+		revoked  *time.Time
+	)
+	err := o.q.QueryRow(ctx, `SELECT `+sessionColumns+` FROM browser_sessions WHERE id_hash = $1`, idHash).
+		Scan(&s.IDHash, &s.Username, &s.Connector, &identity, &s.CreatedAt, &s.AuthnInstant, &s.ExpiresAt, &revoked)
+	if err != nil {
+		return store.BrowserSession{}, notFound(err, "browser session")
+	}
+	s.Identity = []byte(identity)
+	s.CreatedAt, s.AuthnInstant, s.ExpiresAt = s.CreatedAt.UTC(), s.AuthnInstant.UTC(), s.ExpiresAt.UTC()
+	if revoked != nil {
+		s.RevokedAt = revoked.UTC()
+	}
+	return s, nil
+}
+
+func (o ops) RevokeBrowserSession(ctx context.Context, idHash []byte, at time.Time) error {
+	tag, err := o.q.Exec(ctx, `UPDATE browser_sessions SET revoked_at = coalesce(revoked_at, $1) WHERE id_hash = $2`, at, idHash)
+	if err != nil {
+		return fmt.Errorf("revoke browser session: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("browser session: %w", store.ErrNotFound)
+	}
+	return nil
+}
+
+func (o ops) RevokeUserBrowserSessions(ctx context.Context, connector, username string, at time.Time) (int, error) {
+	tag, err := o.q.Exec(ctx, `UPDATE browser_sessions SET revoked_at = $1
+		WHERE connector = $2 AND username_key = $3 AND revoked_at IS NULL`, at, connector, strings.ToLower(username))
+	if err != nil {
+		return 0, fmt.Errorf("revoke browser sessions of %q: %w", username, err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+func (o ops) DeleteBrowserSessions(ctx context.Context, before time.Time) (int, error) {
+	tag, err := o.q.Exec(ctx, `DELETE FROM browser_sessions WHERE expires_at < $1 OR revoked_at < $1`, before)
+	if err != nil {
+		return 0, fmt.Errorf("delete browser sessions: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+func (o ops) RecordLoginFailure(ctx context.Context, key string, at time.Time) error {
+	if _, err := o.q.Exec(ctx, `INSERT INTO login_failures (key, at) VALUES ($1, $2)`, key, at); err != nil {
+		return fmt.Errorf("record login failure: %w", err)
+	}
+	return nil
+}
+
+func (o ops) RecentLoginFailures(ctx context.Context, key string, since time.Time, limit int) ([]time.Time, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	rows, err := o.q.Query(ctx, `SELECT at FROM login_failures WHERE key = $1 AND at > $2 ORDER BY at DESC LIMIT $3`,
+		key, since, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read login failures: %w", err)
+	}
+	defer rows.Close()
+	var out []time.Time
+	for rows.Next() {
+		var at time.Time
+		if err := rows.Scan(&at); err != nil {
+			return nil, err
+		}
+		out = append(out, at.UTC())
+	}
+	return out, rows.Err()
+}
+
+func (o ops) ClearLoginFailures(ctx context.Context, key string) error {
+	if _, err := o.q.Exec(ctx, `DELETE FROM login_failures WHERE key = $1`, key); err != nil {
+		return fmt.Errorf("clear login failures: %w", err)
+	}
+	return nil
+}
+
+func (o ops) DeleteLoginFailures(ctx context.Context, before time.Time) (int, error) {
+	tag, err := o.q.Exec(ctx, `DELETE FROM login_failures WHERE at < $1`, before)
+	if err != nil {
+		return 0, fmt.Errorf("delete login failures: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
