@@ -54,6 +54,7 @@ type Tx interface {
 type Ops interface {
 	UserStore
 	SigningKeyStore
+	STSStore
 	WebSessionStore
 }
 

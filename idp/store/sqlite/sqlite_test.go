@@ -31,6 +31,8 @@ func newStore(t testing.TB) store.Store {
 
 func TestConformance(t *testing.T) { storetest.Run(t, newStore) }
 
+func TestSTS(t *testing.T) { storetest.RunSTS(t, newStore) }
+
 func TestWebSessions(t *testing.T) { storetest.RunWebSessions(t, newStore) }
 
 func TestMigrations(t *testing.T) {
