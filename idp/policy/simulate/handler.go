@@ -1,0 +1,178 @@
+package simulate
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+)
+
+// MaxRequestBytes caps the body of a simulation request.
+const MaxRequestBytes = 256 << 10
+
+// HandlerConfig configures Handler.
+type HandlerConfig struct {
+	// Principals resolves configured principals; nil refuses requests
+	// naming one.
+	Principals Principals
+	// Logger receives failures that are not the caller's fault; nil
+	// discards them.
+	Logger *slog.Logger
+}
+
+// Request is the JSON body of POST /admin/api/policy/simulate.
+//
+//	{"policies": [{...IAM JSON...}, ...], "action": "sts:AssumeRole",
+//	 "resource": "arn:aws:iam::123456789012:role/R",
+//	 "principal": "arn:aws:iam::123456789012:user/DevUser",
+//	 "context": {"aws:SourceIdentity": ["DevUser"]}}
+//
+// A policy may also be given as a JSON string holding the document. For a
+// configured principal, "account" with "role" or "user" (and "trust" for
+// the role's trust policy) replace or add to "policies".
+type Request struct {
+	Policies  []json.RawMessage       `json:"policies"`
+	Action    string                  `json:"action"`
+	Resource  string                  `json:"resource"`
+	Principal string                  `json:"principal"`
+	Context   map[string]stringOrList `json:"context"`
+	Account   string                  `json:"account"`
+	Role      string                  `json:"role"`
+	User      string                  `json:"user"`
+	Trust     bool                    `json:"trust"`
+}
+
+// Handler serves POST /admin/api/policy/simulate (the caller mounts it and
+// checks the administrator). The body is a Request (Content-Type
+// application/json, at most MaxRequestBytes, unknown fields refused); the
+// response is an Output as JSON with 200 whatever the decision. Errors are
+// {"error": "..."}: 400 for malformed input (naming the policy, the
+// statement index and the reason for a bad document), 405 for another
+// method, 413 for a larger body, 415 for another content type, 500
+// (without details; they go to the logger) when a configured principal's
+// lookup fails.
+func Handler(cfg HandlerConfig) http.Handler {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			writeError(w, http.StatusMethodNotAllowed, "use POST")
+			return
+		}
+		if ct := r.Header.Get("Content-Type"); ct != "" {
+			if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+				writeError(w, http.StatusUnsupportedMediaType, "the body must be application/json")
+				return
+			}
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRequestBytes))
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				writeError(w, http.StatusRequestEntityTooLarge, "the body is larger than "+strconv.Itoa(MaxRequestBytes)+" bytes")
+				return
+			}
+			writeError(w, http.StatusBadRequest, "reading the body: "+err.Error())
+			return
+		}
+		in, ref, err := decodeRequest(body)
+		if err == nil && !ref.IsZero() {
+			err = Configure(&in, cfg.Principals, ref)
+		}
+		var out *Output
+		if err == nil {
+			out, err = Run(in)
+		}
+		switch {
+		case err == nil:
+			writeJSON(w, http.StatusOK, out)
+		case IsInputError(err):
+			writeError(w, http.StatusBadRequest, err.Error())
+		default:
+			log.Error("policy simulation failed", "err", err)
+			writeError(w, http.StatusInternalServerError, "internal error")
+		}
+	})
+}
+
+// decodeRequest reads body as a Request and turns it into an Input and the
+// configured principal it names, if any. Every error is an *InputError.
+func decodeRequest(body []byte) (Input, Ref, error) {
+	var req Request
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return Input{}, Ref{}, &InputError{Field: "body", Err: err}
+	}
+	if dec.More() {
+		return Input{}, Ref{}, inputErrorf("body", "data after the JSON object")
+	}
+	ref := Ref{Account: req.Account, Role: req.Role, User: req.User, Trust: req.Trust}
+	if len(req.Policies) == 0 && ref.IsZero() {
+		return Input{}, Ref{}, inputErrorf("policies", "missing: give policy documents or a configured role or user")
+	}
+	in := Input{Action: req.Action, Resource: req.Resource, Principal: req.Principal}
+	for i, raw := range req.Policies {
+		id := "policies[" + strconv.Itoa(i) + "]"
+		doc := []byte(raw)
+		if len(raw) > 0 && raw[0] == '"' {
+			var s string
+			if err := json.Unmarshal(raw, &s); err != nil {
+				return Input{}, Ref{}, &InputError{Field: id, Err: err}
+			}
+			doc = []byte(s)
+		}
+		in.Policies = append(in.Policies, Document{ID: id, JSON: doc})
+	}
+	if req.Context != nil {
+		in.Context = make(map[string][]string, len(req.Context))
+		for k, v := range req.Context {
+			in.Context[k] = v
+		}
+	}
+	return in, ref, nil
+}
+
+// stringOrList is a context value: an array of strings, or one string.
+type stringOrList []string
+
+func (s *stringOrList) UnmarshalJSON(b []byte) error {
+	var one string
+	if b = bytes.TrimSpace(b); len(b) > 0 && b[0] == '"' && json.Unmarshal(b, &one) == nil {
+		*s = stringOrList{one}
+		return nil
+	}
+	var list []string
+	if err := json.Unmarshal(b, &list); err != nil || list == nil {
+		return fmt.Errorf("a context value must be a string or an array of strings, not %s", abbreviate(b))
+	}
+	*s = list
+	return nil
+}
+
+func abbreviate(b []byte) string {
+	if len(b) > 40 {
+		return string(b[:40]) + "..."
+	}
+	return string(b)
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, map[string]string{"error": msg})
+}

@@ -1,0 +1,205 @@
+package simulate
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func post(t *testing.T, h http.Handler, body string) *httptest.ResponseRecorder {
+	t.Helper()
+	r := httptest.NewRequest(http.MethodPost, "/admin/api/policy/simulate", strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+// requestBody is the HTTP form of a simCase.
+func requestBody(t *testing.T, tc simCase) string {
+	t.Helper()
+	req := map[string]any{"action": tc.action, "resource": tc.resource, "principal": tc.principal, "context": tc.context}
+	var policies []json.RawMessage
+	for _, d := range loadDocs(t, tc.files) {
+		policies = append(policies, d.JSON)
+	}
+	req["policies"] = policies
+	b, err := json.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestHandler(t *testing.T) {
+	h := Handler(HandlerConfig{})
+	for _, tc := range simCases {
+		if len(tc.files) == 0 {
+			continue // the API refuses a request with no documents
+		}
+		t.Run(tc.name, func(t *testing.T) {
+			w := post(t, h, requestBody(t, tc))
+			if w.Code != http.StatusOK {
+				t.Fatalf("status %d: %s", w.Code, w.Body)
+			}
+			if ct := w.Header().Get("Content-Type"); ct != "application/json" {
+				t.Errorf("Content-Type %q", ct)
+			}
+			var got Output
+			if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil {
+				t.Fatal(err)
+			}
+			// The API names documents by their position.
+			want := tc.want
+			want.MatchedStatements = append([]MatchedStatement{}, want.MatchedStatements...)
+			for i := range want.MatchedStatements {
+				for k, f := range tc.files {
+					if want.MatchedStatements[i].SourcePolicyID == f {
+						want.MatchedStatements[i].SourcePolicyID = "policies[" + strconv.Itoa(k) + "]"
+					}
+				}
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("got  %+v\nwant %+v", got, want)
+			}
+		})
+	}
+}
+
+func TestHandlerWireFormat(t *testing.T) {
+	// The exact field names are a contract.
+	w := post(t, Handler(HandlerConfig{}), `{"policies":["{\"Statement\":{\"Sid\":\"A\",\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\"}}"],
+		"action":"s3:GetObject","resource":"arn:aws:s3:::b/k","context":{"single":"v","multi":["a","b"]}}`)
+	if w.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", w.Code, w.Body)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"decision": "allowed",
+		"matchedStatements": []any{map[string]any{
+			"sourcePolicyId": "policies[0]", "statementIndex": float64(0), "sid": "A", "effect": "Allow"}},
+		"context": map[string]any{"single": []any{"v"}, "multi": []any{"a", "b"}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got  %v\nwant %v", got, want)
+	}
+	w = post(t, Handler(HandlerConfig{}), `{"policies":[{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}],"action":"iam:GetUser","resource":"*"}`)
+	if body := strings.TrimSpace(w.Body.String()); body != `{"decision":"implicitDeny","matchedStatements":[],"context":{}}` {
+		t.Errorf("implicit deny body %s", body)
+	}
+}
+
+func TestHandlerRefusals(t *testing.T) {
+	malformed := string(loadDocs(t, []string{"malformed.json"})[0].JSON)
+	tests := []struct {
+		name        string
+		method      string
+		contentType string
+		body        string
+		code        int
+		contains    string
+	}{
+		{"malformed policy names the statement", "POST", "application/json",
+			`{"policies":[{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}},` + malformed + `],"action":"s3:GetObject","resource":"*"}`,
+			400, `policies[1]: Statement[1].Effect: must be \"Allow\" or \"Deny\", not \"Permit\"`},
+		{"policy that is not an object", "POST", "application/json", `{"policies":[[1]],"action":"s3:GetObject","resource":"*"}`, 400, "policies[0]: "},
+		{"unknown field", "POST", "application/json", `{"policies":[],"action":"s3:GetObject","resource":"*","colour":"blue"}`, 400, "colour"},
+		{"no policies", "POST", "application/json", `{"action":"s3:GetObject","resource":"*"}`, 400, "policies: missing"},
+		{"missing action", "POST", "application/json", `{"policies":[{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}],"resource":"*"}`, 400, "action: missing"},
+		{"bad principal", "POST", "application/json", `{"policies":[{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}],"action":"s3:GetObject","resource":"*","principal":"bob"}`, 400, "principal"},
+		{"context value not strings", "POST", "application/json", `{"policies":[{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}],"action":"s3:GetObject","resource":"*","context":{"k":[1]}}`, 400, "string or an array of strings"},
+		{"context value null", "POST", "application/json", `{"policies":[{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}],"action":"s3:GetObject","resource":"*","context":{"k":null}}`, 400, "string or an array of strings"},
+		{"not JSON", "POST", "application/json", `policies=x`, 400, "body: "},
+		{"two objects", "POST", "application/json", `{"policies":[{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}],"action":"s3:GetObject","resource":"*"} {}`, 400, "data after"},
+		{"configured principal without principals", "POST", "application/json", `{"account":"123456789012","role":"Developer","action":"sts:AssumeRole"}`, 400, "no principals are configured"},
+		{"too large", "POST", "application/json", `{"policies":["` + strings.Repeat("x", MaxRequestBytes) + `"]}`, 413, "larger than"},
+		{"form body", "POST", "application/x-www-form-urlencoded", `{}`, 415, "application/json"},
+		{"GET", "GET", "", ``, 405, "POST"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest(tc.method, "/admin/api/policy/simulate", strings.NewReader(tc.body))
+			if tc.contentType != "" {
+				r.Header.Set("Content-Type", tc.contentType)
+			}
+			w := httptest.NewRecorder()
+			Handler(HandlerConfig{}).ServeHTTP(w, r)
+			if w.Code != tc.code {
+				t.Fatalf("status %d, want %d: %s", w.Code, tc.code, w.Body)
+			}
+			var e struct{ Error string }
+			if err := json.Unmarshal(w.Body.Bytes(), &e); err != nil || e.Error == "" {
+				t.Fatalf("body %q is not {\"error\": ...}", w.Body)
+			}
+			if !strings.Contains(w.Body.String(), tc.contains) {
+				t.Errorf("body %s lacks %q", w.Body, tc.contains)
+			}
+			if tc.code == 405 && w.Header().Get("Allow") != "POST" {
+				t.Errorf("Allow header %q", w.Header().Get("Allow"))
+			}
+		})
+	}
+}
+
+// fakePrincipals is a Principals with a function field.
+type fakePrincipals struct {
+	LookupFunc func(Ref) (Resolved, error)
+}
+
+func (f fakePrincipals) Lookup(ref Ref) (Resolved, error) { return f.LookupFunc(ref) }
+
+func TestHandlerConfiguredPrincipal(t *testing.T) {
+	trust := loadDocs(t, []string{"trust.json"})[0]
+	var gotRef Ref
+	ps := fakePrincipals{LookupFunc: func(ref Ref) (Resolved, error) {
+		gotRef = ref
+		switch {
+		case ref.Role == "Broken":
+			return Resolved{}, errors.New("disk on fire")
+		case ref.Role != "Developer":
+			return Resolved{}, inputErrorf("role", "account %s has no role %q", ref.Account, ref.Role)
+		}
+		return Resolved{Documents: []Document{{ID: "Developer trust policy", JSON: trust.JSON, Kind: KindTrust}}, Resource: role}, nil
+	}}
+	h := Handler(HandlerConfig{Principals: ps})
+
+	w := post(t, h, `{"account":"123456789012","role":"Developer","trust":true,"action":"sts:AssumeRole","principal":"`+devUser+`"}`)
+	if w.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", w.Code, w.Body)
+	}
+	var out Output
+	if err := json.Unmarshal(w.Body.Bytes(), &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.Decision != "allowed" || len(out.MatchedStatements) != 1 || out.MatchedStatements[0].SourcePolicyID != "Developer trust policy" {
+		t.Errorf("got %+v", out)
+	}
+	if gotRef != (Ref{Account: acct, Role: "Developer", Trust: true}) {
+		t.Errorf("Lookup got %+v", gotRef)
+	}
+
+	if w := post(t, h, `{"account":"123456789012","role":"Nope","action":"sts:AssumeRole"}`); w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "no role") {
+		t.Errorf("unknown role: %d %s", w.Code, w.Body)
+	}
+	if w := post(t, h, `{"account":"123456789012","role":"Broken","action":"sts:AssumeRole"}`); w.Code != http.StatusInternalServerError || strings.Contains(w.Body.String(), "fire") {
+		t.Errorf("lookup failure: %d %s", w.Code, w.Body)
+	}
+	for body, want := range map[string]string{
+		`{"role":"Developer","action":"sts:AssumeRole"}`:                               "account: missing",
+		`{"account":"123456789012","action":"sts:AssumeRole"}`:                         "role: missing",
+		`{"account":"123456789012","role":"R","user":"U","action":"sts:AssumeRole"}`:   "not both",
+		`{"account":"123456789012","user":"U","trust":true,"action":"sts:AssumeRole"}`: "only a role",
+	} {
+		if w := post(t, h, body); w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), want) {
+			t.Errorf("%s: %d %s, want 400 with %q", body, w.Code, w.Body, want)
+		}
+	}
+}
