@@ -22,11 +22,14 @@ const (
 	KindTrust         // policy.ValidateTrust: Principal required, NotPrincipal refused
 )
 
-// Document is one policy to evaluate.
+// Document is one policy to evaluate: JSON text, parsed and validated by
+// Run, or a Policy already parsed and validated by its owner (such as a
+// configured principal's), used as it is.
 type Document struct {
-	ID   string // reported as sourcePolicyId: the file name or the policy name
-	JSON []byte // the IAM policy document
-	Kind Kind
+	ID     string // reported as sourcePolicyId: the file name or the policy name
+	JSON   []byte // the IAM policy document, when Policy is nil
+	Policy *policy.Policy
+	Kind   Kind // how JSON is validated
 }
 
 // Input is one simulation. Action and Resource are required; Principal
@@ -145,6 +148,9 @@ func Run(in Input) (*Output, error) {
 
 // parseDocument parses d and validates it as its kind.
 func parseDocument(d Document) (*policy.Policy, error) {
+	if d.Policy != nil {
+		return d.Policy, nil
+	}
 	p, err := policy.Parse(d.JSON)
 	if err != nil {
 		return nil, &InputError{Field: d.ID, Err: err}

@@ -273,3 +273,20 @@ func TestParsePrincipal(t *testing.T) {
 		}
 	}
 }
+
+func TestRunParsedDocument(t *testing.T) {
+	p, err := policy.Parse(loadDocs(t, []string{"trust.json"})[0].JSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The JSON is ignored when a parsed Policy is given.
+	out, err := Run(Input{Policies: []Document{{ID: "trust_policy", Policy: p, JSON: []byte("{"), Kind: KindTrust}},
+		Action: "sts:AssumeRole", Resource: role, Principal: devUser})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := stmts(MatchedStatement{"trust_policy", 0, "DevUserAssumes", "Allow"})
+	if out.Decision != "allowed" || !reflect.DeepEqual(out.MatchedStatements, want) {
+		t.Errorf("got %+v", out)
+	}
+}
