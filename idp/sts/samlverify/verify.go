@@ -1,0 +1,373 @@
+package samlverify
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/beevik/etree"
+	"github.com/crewjam/saml"
+	dsig "github.com/russellhaering/goxmldsig"
+)
+
+// Provider is a SAML provider registered with the STS: the IdP whose
+// responses PrincipalArn names.
+type Provider struct {
+	ARN      string              // arn:aws:iam::123456789012:saml-provider/idpbridge
+	EntityID string              // the IdP's entityID from its metadata
+	Certs    []*x509.Certificate // signing certs pinned from the provider's metadata
+}
+
+// ReplayCache remembers assertion IDs; the STS implements it in the store,
+// shared by replicas.
+type ReplayCache interface {
+	// Remember records (issuer, assertionID) until `until`; fresh=false
+	// when it was already recorded. It must be atomic across replicas: of
+	// two concurrent calls with the same pair, one only is fresh.
+	Remember(ctx context.Context, issuer, assertionID string, until time.Time) (fresh bool, err error)
+}
+
+// Defaults and bounds of Options.
+const (
+	DefaultMaxSkew = 180 * time.Second
+	// MaxMaxSkew is the largest MaxSkew the strict profile allows.
+	MaxMaxSkew = 180 * time.Second
+	// DefaultMaxLifetime bounds NotOnOrAfter - IssueInstant. IdPs issue
+	// assertions for AWS valid for 5 minutes (ADFS, Okta, Entra ID) to
+	// 1 hour; an hour admits all of them, while a captured assertion stays
+	// usable for at most an hour (and once, with the replay cache). The
+	// session duration is not bounded by it: that comes from
+	// SessionNotOnOrAfter and the SessionDuration attribute.
+	DefaultMaxLifetime = time.Hour
+)
+
+// Options are the STS's side of a verification.
+type Options struct {
+	// Now is the verification time; it must be set.
+	Now time.Time
+	// Recipients are the accepted Recipient (and Destination, when
+	// present) values, e.g. https://signin.aws.amazon.com/saml,
+	// <base>/sts/saml. Each must be an absolute URL that url.Parse returns
+	// unchanged.
+	Recipients []string
+	// Audiences are the accepted Audience values:
+	// https://signin.aws.amazon.com/saml, urn:amazon:webservices.
+	Audiences []string
+	// MaxSkew is the clock skew allowed on every time condition; zero
+	// means DefaultMaxSkew, and it may not exceed MaxMaxSkew.
+	MaxSkew time.Duration
+	// MaxLifetime is the longest NotOnOrAfter - IssueInstant accepted;
+	// zero means DefaultMaxLifetime.
+	MaxLifetime time.Duration
+	// Replay is required.
+	Replay ReplayCache
+}
+
+// Assertion is what a verified response says, read only from what its
+// signature covered.
+type Assertion struct {
+	ID, Issuer, NameID, NameIDFormat, Recipient, Audience string
+	// Destination is the Response's Destination when the Response itself
+	// is signed, else "" (an unsigned Response's attributes vouch for
+	// nothing).
+	Destination string
+	// IssueInstant is the assertion's. NotBefore is the Conditions',
+	// NotOnOrAfter the earlier of the Conditions' and the bearer
+	// SubjectConfirmationData's.
+	IssueInstant, NotBefore, NotOnOrAfter, AuthnInstant time.Time
+	SessionNotOnOrAfter                                 *time.Time
+	// Attributes maps each attribute Name, exactly as sent (Name is
+	// case-sensitive), to its values in order.
+	Attributes map[string][]string
+}
+
+// Verify checks the base64 SAMLResponse against the provider and returns
+// only what the signature covered.
+//
+// A rejected response gives an *Error (AWS code and message, and a Reason
+// for logs). Any other error is a failure of the verifier itself (bad
+// Options, or the replay cache failing): the STS reports it as an internal
+// error. Verify never panics: a panic in a library is recovered and
+// reported as InvalidIdentityToken with the panic in Reason.
+func Verify(ctx context.Context, samlResponseB64 string, p Provider, opt Options) (a *Assertion, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			a, err = nil, reject(CodeInvalidIdentityToken, MsgSignatureInvalid, "panic: %v", r)
+		}
+	}()
+	a, rej, err := verify(ctx, samlResponseB64, p, opt)
+	switch {
+	case err != nil:
+		return nil, err
+	case rej != nil:
+		return nil, rej
+	}
+	return a, nil
+}
+
+// config is Options with defaults applied and the URLs parsed.
+type config struct {
+	Options
+	recipients map[string]*url.URL
+	audiences  map[string]bool
+}
+
+func newConfig(p Provider, opt Options) (*config, error) {
+	switch {
+	case opt.Now.IsZero():
+		return nil, errors.New("samlverify: Options.Now is not set")
+	case opt.Replay == nil:
+		return nil, errors.New("samlverify: Options.Replay is not set")
+	case opt.MaxSkew < 0 || opt.MaxSkew > MaxMaxSkew:
+		return nil, fmt.Errorf("samlverify: Options.MaxSkew %s is not within 0..%s", opt.MaxSkew, MaxMaxSkew)
+	case opt.MaxLifetime < 0:
+		return nil, errors.New("samlverify: Options.MaxLifetime is negative")
+	case len(opt.Recipients) == 0 || len(opt.Audiences) == 0:
+		return nil, errors.New("samlverify: Options.Recipients and Options.Audiences must not be empty")
+	case p.EntityID == "":
+		return nil, errors.New("samlverify: Provider.EntityID is empty")
+	}
+	c := &config{Options: opt, recipients: map[string]*url.URL{}, audiences: map[string]bool{}}
+	if c.MaxSkew == 0 {
+		c.MaxSkew = DefaultMaxSkew
+	}
+	if c.MaxLifetime == 0 {
+		c.MaxLifetime = DefaultMaxLifetime
+	}
+	for _, r := range opt.Recipients {
+		u, err := url.Parse(r)
+		if err != nil || !u.IsAbs() || u.String() != r {
+			return nil, fmt.Errorf("samlverify: recipient %q is not an absolute URL in canonical form", r)
+		}
+		c.recipients[r] = u
+	}
+	for _, a := range opt.Audiences {
+		if a == "" {
+			return nil, errors.New("samlverify: empty audience")
+		}
+		c.audiences[a] = true
+	}
+	return c, nil
+}
+
+// verify returns the assertion, or a rejection, or a failure of the
+// verifier itself.
+func verify(ctx context.Context, samlResponseB64 string, p Provider, opt Options) (*Assertion, *Error, error) {
+	cfg, err := newConfig(p, opt)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	// 1. Size and shape, before and while parsing.
+	raw, rej := decode(samlResponseB64)
+	if rej != nil {
+		return nil, rej, nil
+	}
+	if err := prescan(raw); err != nil {
+		return nil, invalid("xml: %v", err), nil
+	}
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(raw); err != nil {
+		return nil, invalid("xml: %v", err), nil
+	}
+	root := doc.Root()
+	if root == nil {
+		return nil, invalid("xml: no root element"), nil
+	}
+	if err := checkShape(root); err != nil {
+		return nil, invalid("shape: %v", err), nil
+	}
+	assertionEl := childEl(root, "Assertion")
+
+	// 2. Signatures: which exist, their algorithms and references, and the
+	// pinned keys that may have made them.
+	usable, why := usableCerts(p.Certs, cfg.Now)
+	plans := map[string]signaturePlan{}
+	for _, el := range []*etree.Element{root, assertionEl} {
+		sig := childEl(el, "Signature")
+		if sig == nil {
+			continue
+		}
+		plan, err := checkSignature(sig, attr(el, "ID"), p.Certs, usable, why)
+		if err != nil {
+			return nil, invalid("signature on %s: %v", el.Tag, err), nil
+		}
+		plans[el.Tag] = plan
+	}
+	if len(plans) == 0 {
+		return nil, invalid("neither the Response nor the Assertion is signed"), nil
+	}
+	_, responseSigned := plans["Response"]
+
+	// 3. An unsigned Response's own fields vouch for nothing and may be
+	// checked at once; a signed one's are checked once verified.
+	if !responseSigned {
+		if rej := cfg.checkResponse(p, readResponse(root), false); rej != nil {
+			return nil, rej, nil
+		}
+	}
+
+	// 4. crewjam: signatures (through checker), structure, conditions.
+	checker := &signatureChecker{
+		plans:  plans,
+		signed: map[string]*etree.Element{},
+		failed: map[string]error{},
+		clock:  dsig.NewFakeClockAt(cfg.Now),
+	}
+	acs, destination := cfg.crewjamURLs(root, assertionEl)
+	sp := newServiceProvider(p, usable, acs, destination, earliestIssue(root, assertionEl), cfg.Now, checker)
+	got, crewErr := sp.ParseXMLResponse(raw, nil, *destination)
+
+	// 5. The strict profile, on what the signatures covered.
+	signedAssertion, err := coveredAssertion(got, checker, crewErr)
+	if err != nil {
+		return nil, invalid("%v", err), nil
+	}
+	if responseSigned {
+		if rej := cfg.checkResponse(p, readResponse(checker.signed["Response"]), true); rej != nil {
+			return nil, rej, nil
+		}
+	}
+	if signedAssertion.ID != attr(assertionEl, "ID") {
+		return nil, invalid("the signed assertion's ID %q is not the received one's", signedAssertion.ID), nil
+	}
+	out, rej := cfg.checkAssertion(p, signedAssertion)
+	if rej != nil {
+		return nil, rej, nil
+	}
+	if crewErr != nil {
+		return nil, invalid("crewjam: %v", crewErr), nil
+	}
+	if responseSigned {
+		out.Destination = attr(checker.signed["Response"], "Destination")
+	}
+
+	// 6. Replay, last: only a response that passed everything else is
+	// remembered.
+	fresh, err := cfg.Replay.Remember(ctx, out.Issuer, out.ID, replayUntil(signedAssertion).Add(cfg.MaxSkew))
+	if err != nil {
+		return nil, nil, fmt.Errorf("samlverify: replay cache: %w", err)
+	}
+	if !fresh {
+		return nil, reject(CodeInvalidIdentityToken, MsgReplay, "assertion %q of %q was already used", out.ID, out.Issuer), nil
+	}
+	return out, nil, nil
+}
+
+// coveredAssertion returns the assertion as its signature covered it:
+// crewjam's result when crewjam accepted the response; when it did not,
+// but the signature covering the assertion verified and crewjam's
+// objection is not about a signature, the assertion read from what that
+// signature covered, so that Verify reports the precise reason with the
+// code AWS uses. Otherwise the error says why the response is rejected.
+func coveredAssertion(got *saml.Assertion, checker *signatureChecker, crewErr error) (*saml.Assertion, error) {
+	if crewErr == nil {
+		if got == nil {
+			return nil, errors.New("crewjam returned no assertion")
+		}
+		return got, nil
+	}
+	for tag, err := range checker.failed {
+		return nil, fmt.Errorf("signature on %s: %v", tag, err)
+	}
+	if errors.Is(crewErr, saml.ErrInvalidSignature) {
+		return nil, fmt.Errorf("crewjam: %w", crewErr)
+	}
+	el := checker.signed["Assertion"]
+	if el == nil {
+		if resp := checker.signed["Response"]; resp != nil {
+			el = childEl(resp, "Assertion")
+		}
+	}
+	if el == nil {
+		return nil, fmt.Errorf("crewjam: %w", crewErr)
+	}
+	var a saml.Assertion
+	if err := unmarshal(el, &a); err != nil {
+		return nil, fmt.Errorf("reading the signed assertion: %v (crewjam: %v)", err, crewErr)
+	}
+	return &a, nil
+}
+
+// unmarshal reads el, an element of a verified tree, into v, with the
+// namespace declarations it inherits.
+func unmarshal(el *etree.Element, v any) error {
+	c := el.Copy()
+	for p := el.Parent(); p != nil; p = p.Parent() {
+		for _, a := range p.Attr {
+			if (a.Space == "xmlns" || a.Space == "" && a.Key == "xmlns") && c.SelectAttr(a.FullKey()) == nil {
+				c.CreateAttr(a.FullKey(), a.Value)
+			}
+		}
+	}
+	d := etree.NewDocument()
+	d.SetRoot(c)
+	b, err := d.WriteToBytes()
+	if err != nil {
+		return err
+	}
+	return xml.Unmarshal(b, v)
+}
+
+// crewjamURLs picks, for crewjam's single ACS URL and current URL, the
+// accepted recipients the response names, or else the first accepted one
+// (crewjam then refuses the response, and Verify says why).
+func (c *config) crewjamURLs(root, assertionEl *etree.Element) (acs, destination *url.URL) {
+	acs = c.recipients[c.Recipients[0]]
+	for _, sc := range childEls(childEl(assertionEl, "Subject"), "SubjectConfirmation") {
+		if u, ok := c.recipients[attr(childEl(sc, "SubjectConfirmationData"), "Recipient")]; ok {
+			acs = u
+			break
+		}
+	}
+	destination = acs
+	if u, ok := c.recipients[attr(root, "Destination")]; ok {
+		destination = u
+	}
+	return acs, destination
+}
+
+// earliestIssue is the earlier of the Response's and the Assertion's
+// IssueInstant (checkShape made sure both parse).
+func earliestIssue(root, assertionEl *etree.Element) time.Time {
+	r, _ := parseTime(attr(root, "IssueInstant"))
+	a, _ := parseTime(attr(assertionEl, "IssueInstant"))
+	if a.Before(r) {
+		return a
+	}
+	return r
+}
+
+// responseFields are the Response's own attributes and children.
+type responseFields struct {
+	version, status, issuer, destination string
+	hasIssuer, hasDestination            bool
+	issueInstant                         time.Time
+}
+
+func readResponse(el *etree.Element) responseFields {
+	var f responseFields
+	f.version = attr(el, "Version")
+	f.issueInstant, _ = parseTime(attr(el, "IssueInstant"))
+	if a := unprefixedAttr(el, "Destination"); a != nil {
+		f.destination, f.hasDestination = a.Value, true
+	}
+	if iss := childEl(el, "Issuer"); iss != nil {
+		f.issuer, f.hasIssuer = textOf(iss), true
+	}
+	f.status = attr(childEl(childEl(el, "Status"), "StatusCode"), "Value")
+	return f
+}
+
+// replayUntil is the later of the assertion's NotOnOrAfter times.
+func replayUntil(a *saml.Assertion) time.Time {
+	until := a.Conditions.NotOnOrAfter
+	if d := a.Subject.SubjectConfirmations[0].SubjectConfirmationData.NotOnOrAfter; d.After(until) {
+		until = d
+	}
+	return until
+}
