@@ -42,10 +42,10 @@ const (
 // tmplData fills responseTemplate.
 type tmplData struct {
 	ResponseID, AssertionID, ResponseIssuer, Issuer, Destination, Status string
-	NameID, NameIDFormat, Recipient, Audience                          string
-	IssueInstant, NotBefore, NotOnOrAfter, SCDNotOnOrAfter             time.Time
-	AuthnInstant, SessionNotOnOrAfter                                  time.Time
-	Attributes                                                         []tmplAttr
+	NameID, NameIDFormat, Recipient, Audience                            string
+	IssueInstant, NotBefore, NotOnOrAfter, SCDNotOnOrAfter               time.Time
+	AuthnInstant, SessionNotOnOrAfter                                    time.Time
+	Attributes                                                           []tmplAttr
 }
 
 type tmplAttr struct {
@@ -131,13 +131,13 @@ const (
 // signing, how to sign, and edits after signing. Attack cases are builds
 // of the valid one with a mutation.
 type build struct {
-	mode       signMode
-	data       func(*tmplData)
-	pre        func(t testing.TB, doc *etree.Document) // before signing
-	assertion  sigSpec                                 // how the Assertion is signed
-	response   sigSpec                                 // how the Response is signed
-	post       func(t testing.TB, doc *etree.Document) // after signing
-	bytes      func(t testing.TB, b []byte) []byte     // on the serialized document
+	mode      signMode
+	data      func(*tmplData)
+	pre       func(t testing.TB, doc *etree.Document) // before signing
+	assertion sigSpec                                 // how the Assertion is signed
+	response  sigSpec                                 // how the Response is signed
+	post      func(t testing.TB, doc *etree.Document) // after signing
+	bytes     func(t testing.TB, b []byte) []byte     // on the serialized document
 }
 
 // xmlBytes renders, edits and signs the document.

@@ -87,7 +87,7 @@ type sigSpec struct {
 	uris []string
 	// keyInfo writes KeyInfo into the Signature; nil: X509Certificate of
 	// the signing cert.
-	keyInfo func(t testing.TB, sig *etree.Element)
+	keyInfo   func(t testing.TB, sig *etree.Element)
 	noKeyInfo bool
 	hmacKey   []byte // sign with HMAC (method must be an HMAC URI)
 	rawECDSA  bool   // ECDSA SignatureValue as r||s (XML-DSig) not DER
