@@ -20,6 +20,7 @@ var (
 // (all calls one transaction).
 type Store interface {
 	Ops
+	AuditSealLocker
 
 	// InTx runs fn in one transaction: committed when fn returns nil, rolled
 	// back otherwise (and on panic, which is re-raised). The Tx must not be
@@ -56,6 +57,7 @@ type Ops interface {
 	SigningKeyStore
 	STSStore
 	WebSessionStore
+	AuditStore
 }
 
 // UserStore keeps local user accounts.

@@ -38,6 +38,8 @@ func TestSTS(t *testing.T) { storetest.RunSTS(t, newStore) }
 
 func TestWebSessions(t *testing.T) { storetest.RunWebSessions(t, newStore) }
 
+func TestAudit(t *testing.T) { storetest.RunAudit(t, newStore) }
+
 func TestMigrations(t *testing.T) {
 	storetest.RunMigrations(t, "postgres", func(t *testing.T, fsys fs.FS) store.Store {
 		return open(t, postgres.Options{Migrations: fsys})

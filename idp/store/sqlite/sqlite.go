@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite"
@@ -32,6 +33,7 @@ type Options struct {
 type DB struct {
 	db         *sql.DB
 	migrations fs.FS
+	sealer     sync.Mutex // see TryLockAuditSealer
 	ops
 }
 
