@@ -1,0 +1,335 @@
+package web
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"math"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"idpbridge/idp"
+	"idpbridge/idp/audit"
+	"idpbridge/idp/connector"
+	"idpbridge/idp/ui"
+)
+
+// LoginPage is the data of the "login" page.
+type LoginPage struct {
+	// User is empty: nobody is signed in (the layout shows it when set).
+	User string
+	// Username is the name typed, shown again after a refusal.
+	Username string
+	// Next is where to continue after signing in (a safe local path).
+	Next string
+	// CSRFToken goes into the hidden field csrf_token.
+	CSRFToken string
+	// Error is the message of a refused attempt.
+	Error string
+}
+
+// msgInvalid is the one answer to every refused password: unknown name,
+// wrong password and disabled account look the same.
+const msgInvalid = "The user name or password is incorrect."
+
+// maxUserAgent caps the User-Agent kept in audit records.
+const maxUserAgent = 512
+
+func (p *IdP) loginForm(w http.ResponseWriter, r *http.Request) {
+	next := safeNext(r.URL.Query().Get("next"))
+	_, ok, err := p.Current(r)
+	if err != nil {
+		p.log.Warn("login form: read session", "err", err)
+	}
+	if ok {
+		seeOther(w, orRoot(next))
+		return
+	}
+	p.renderLogin(w, r, http.StatusOK, LoginPage{Next: next})
+}
+
+func (p *IdP) renderLogin(w http.ResponseWriter, r *http.Request, status int, page LoginPage) {
+	page.CSRFToken = p.CSRFToken(w, r)
+	if err := p.opt.Pages.Render(w, status, "login", page); err != nil {
+		p.log.Error("render login page", "err", err)
+	}
+}
+
+// login checks, in order: CSRF and origin, the rate limits (without
+// looking at the password when over them), the password. A refused
+// password counts against the name and the address; a successful one is
+// recorded before the session cookie is sent, and fails when the record
+// cannot be written.
+func (p *IdP) login(w http.ResponseWriter, r *http.Request) {
+	if err := p.CheckCSRF(r); err != nil {
+		p.signins.WithLabelValues("csrf").Inc()
+		p.renderError(w, http.StatusForbidden, ui.ErrorPage{Title: "Request refused", Message: idp.ErrorMessage(err)})
+		return
+	}
+	ctx := r.Context()
+	username, password := r.PostFormValue("username"), r.PostFormValue("password")
+	next := safeNext(r.PostFormValue("next"))
+	now := p.opt.Now()
+	addr := p.clientAddr(r)
+	page := LoginPage{Username: username, Next: next}
+
+	keys := []limitKey{
+		{p.userKey(username), p.opt.RateLimit.MaxFailuresPerUser},
+		{addrKey(addr), p.opt.RateLimit.MaxFailuresPerAddress},
+	}
+	retry, limited, err := p.limited(ctx, keys, now)
+	if err != nil {
+		p.unavailable(w, "read login failures", err)
+		return
+	}
+	if limited {
+		p.signins.WithLabelValues("rate_limited").Inc()
+		msg := fmt.Sprintf("Too many failed sign-ins for this account or from your network. Try again in %s.", humanDuration(retry))
+		p.recordFailure(ctx, r, now, addr, audit.Anonymous(), p.opt.ConnectorName, audit.CodeRateLimited, msg, password)
+		w.Header().Set("Retry-After", fmt.Sprint(int(math.Ceil(retry.Seconds()))))
+		p.renderError(w, http.StatusTooManyRequests, ui.ErrorPage{Title: "Too many sign-in attempts", Message: msg})
+		return
+	}
+
+	id, outcome, err := p.authenticate(ctx, username, password)
+	if err != nil {
+		p.signins.WithLabelValues("error").Inc()
+		p.unavailable(w, "check password", err)
+		return
+	}
+	if outcome != connector.Accepted {
+		p.signins.WithLabelValues(outcomeLabel(outcome)).Inc()
+		for _, k := range keys {
+			if err := p.opt.Store.RecordLoginFailure(ctx, k.key, now.UTC()); err != nil {
+				p.log.Error("record login failure", "err", err)
+			}
+		}
+		who, conn := audit.Anonymous(), p.opt.ConnectorName
+		if outcome != connector.UnknownUser {
+			who, conn = audit.IdpbridgeUser(id.Username, id.Connector), id.Connector
+		}
+		code := audit.CodeInvalidCredentials
+		if outcome == connector.AccountDisabled {
+			code = audit.CodeAccountDisabled
+		}
+		p.recordFailure(ctx, r, now, addr, who, conn, code, msgInvalid, password)
+		page.Error = msgInvalid
+		p.renderLogin(w, r, http.StatusUnauthorized, page)
+		return
+	}
+
+	raw, rec, err := p.newSession(ctx, id, now)
+	if err != nil {
+		p.signins.WithLabelValues("error").Inc()
+		p.unavailable(w, "create session", err)
+		return
+	}
+	ev := audit.SignInEvent(p.call(r, now, addr, audit.IdpbridgeUser(id.Username, id.Connector)), id.Connector, nil)
+	if err := p.record(ctx, ev, password); err != nil {
+		// Fail closed: no session without its record. The cookie was never
+		// sent, so the stored session is unreachable; revoke it anyway.
+		if rerr := p.opt.Store.RevokeBrowserSession(context.WithoutCancel(ctx), rec.IDHash, now.UTC()); rerr != nil {
+			p.log.Error("revoke unrecorded session", "err", rerr)
+		}
+		p.signins.WithLabelValues("error").Inc()
+		p.unavailable(w, "record sign-in", err)
+		return
+	}
+	if old, ok := p.sessionID(r); ok {
+		if err := p.opt.Store.RevokeBrowserSession(ctx, hashID(old), now.UTC()); err != nil && !isNotFound(err) {
+			p.log.Warn("revoke the previous session", "err", err)
+		}
+	}
+	if err := p.opt.Store.ClearLoginFailures(ctx, keys[0].key); err != nil {
+		p.log.Warn("clear login failures", "err", err)
+	}
+	if err := p.setSessionCookie(w, r, raw); err != nil {
+		p.signins.WithLabelValues("error").Inc()
+		p.unavailable(w, "set session cookie", err)
+		return
+	}
+	p.rotateCSRF(w)
+	p.signins.WithLabelValues("success").Inc()
+	p.log.Info("signed in", "user", id.Username, "connector", id.Connector, "client", addrString(addr))
+	seeOther(w, orRoot(next))
+}
+
+func (p *IdP) logout(w http.ResponseWriter, r *http.Request) {
+	if err := p.CheckCSRF(r); err != nil {
+		p.renderError(w, http.StatusForbidden, ui.ErrorPage{Title: "Request refused", Message: idp.ErrorMessage(err)})
+		return
+	}
+	now := p.opt.Now()
+	s, live, err := p.end(w, r)
+	if err != nil {
+		p.log.Error("sign-out", "err", err)
+		p.renderError(w, http.StatusServiceUnavailable, ui.ErrorPage{Title: "Sign-out failed",
+			Message: "You could not be signed out right now. Please try again in a moment."})
+		return
+	}
+	if live {
+		id := s.Identity
+		ev := audit.SignOutEvent(p.call(r, now, p.clientAddr(r), audit.IdpbridgeUser(id.Username, id.Connector)))
+		if err := p.record(r.Context(), ev); err != nil {
+			// The session is over whatever the trail says.
+			p.log.Error("record sign-out", "user", id.Username, "err", err)
+		}
+		p.log.Info("signed out", "user", id.Username, "connector", id.Connector)
+	}
+	seeOther(w, "/login")
+}
+
+// authenticate asks the connector, with the reason when it can give one.
+func (p *IdP) authenticate(ctx context.Context, username, password string) (idp.Identity, connector.Outcome, error) {
+	var (
+		id      idp.Identity
+		outcome connector.Outcome
+		err     error
+	)
+	if ex, ok := p.opt.Connector.(connector.Explainer); ok {
+		id, outcome, err = ex.Authenticate(ctx, username, password)
+	} else {
+		var ok bool
+		id, ok, err = p.opt.Connector.Login(ctx, username, password)
+		if !ok {
+			id, outcome = idp.Identity{}, connector.UnknownUser
+		}
+	}
+	if err != nil {
+		return idp.Identity{}, 0, err
+	}
+	if id.Connector == "" && outcome != connector.UnknownUser {
+		id.Connector = p.opt.ConnectorName
+	}
+	return id, outcome, nil
+}
+
+func outcomeLabel(o connector.Outcome) string {
+	if o == connector.AccountDisabled {
+		return "account_disabled"
+	}
+	return "invalid_credentials"
+}
+
+// limitKey is one rate-limit bucket and its maximum.
+type limitKey struct {
+	key string
+	max int
+}
+
+// limited reports whether any bucket holds its maximum of failures within
+// the window, and how long until it no longer does.
+func (p *IdP) limited(ctx context.Context, keys []limitKey, now time.Time) (time.Duration, bool, error) {
+	var retry time.Duration
+	limited := false
+	since := now.Add(-p.opt.RateLimit.Window)
+	for _, k := range keys {
+		times, err := p.opt.Store.RecentLoginFailures(ctx, k.key, since, k.max)
+		if err != nil {
+			return 0, false, err
+		}
+		if len(times) < k.max {
+			continue
+		}
+		limited = true
+		// The bucket drops below max when its max-th newest failure leaves
+		// the window.
+		if d := times[k.max-1].Add(p.opt.RateLimit.Window).Sub(now); d > retry {
+			retry = d
+		}
+	}
+	if limited && retry < time.Second {
+		retry = time.Second
+	}
+	return retry, limited, nil
+}
+
+// userKey is the rate-limit bucket of an account name. The name is keyed
+// with HMAC, never stored: people type passwords into the name field.
+func (p *IdP) userKey(username string) string {
+	return "user:" + base64.RawURLEncoding.EncodeToString(mac(p.rateKey, "user", strings.ToLower(username))[:24])
+}
+
+// recordFailure writes a refused sign-in to the trail. A trail that
+// cannot be written does not change the answer (it is a refusal already)
+// but is logged.
+func (p *IdP) recordFailure(ctx context.Context, r *http.Request, now time.Time, addr netip.Addr, who audit.UserIdentity, conn, code, msg, password string) {
+	ev := audit.SignInEvent(p.call(r, now, addr, who), conn, &audit.APIError{Code: code, Message: msg})
+	if err := p.record(ctx, ev, password); err != nil {
+		p.log.Error("record refused sign-in", "code", code, "err", err)
+	}
+}
+
+// record redacts ev (with the secrets the caller knows) and logs it.
+func (p *IdP) record(ctx context.Context, ev audit.Record, known ...string) error {
+	if paths := audit.Redact(&ev, known...); len(paths) > 0 {
+		p.log.Warn("audit record redacted", "event", ev.EventName, "paths", paths)
+	}
+	return p.opt.Events.Log(ctx, ev)
+}
+
+// call is the audit envelope of a request.
+func (p *IdP) call(r *http.Request, now time.Time, addr netip.Addr, who audit.UserIdentity) audit.Call {
+	ua := r.UserAgent()
+	if len(ua) > maxUserAgent {
+		ua = ua[:maxUserAgent]
+	}
+	return audit.Call{EventID: p.newUUID(), RequestID: p.newUUID(), Time: now, SourceIP: addrString(addr), UserAgent: ua, Identity: who}
+}
+
+func (p *IdP) newUUID() string {
+	u, err := uuid.NewRandomFromReader(p.opt.Rand)
+	if err != nil {
+		p.log.Error("uuid: read random", "err", err)
+		return uuid.NewString()
+	}
+	return u.String()
+}
+
+func (p *IdP) renderError(w http.ResponseWriter, status int, e ui.ErrorPage) {
+	if err := p.opt.Pages.Error(w, status, e); err != nil {
+		p.log.Error("render error page", "err", err)
+	}
+}
+
+// unavailable answers 503 for a failure of a dependency, logged in full.
+func (p *IdP) unavailable(w http.ResponseWriter, what string, err error) {
+	p.log.Error("sign-in unavailable", "step", what, "err", err)
+	p.renderError(w, http.StatusServiceUnavailable, ui.ErrorPage{Title: "Sign-in unavailable",
+		Message: "Signing in is not possible right now. Please try again in a few minutes."})
+}
+
+// seeOther redirects to a local path exactly as given (http.Redirect would
+// clean it).
+func seeOther(w http.ResponseWriter, to string) {
+	w.Header().Set("Location", to)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusSeeOther)
+}
+
+func orRoot(next string) string {
+	if next == "" {
+		return "/"
+	}
+	return next
+}
+
+// humanDuration writes d as whole minutes, or seconds under a minute.
+func humanDuration(d time.Duration) string {
+	if d < time.Minute {
+		s := int(math.Ceil(d.Seconds()))
+		if s == 1 {
+			return "1 second"
+		}
+		return fmt.Sprintf("%d seconds", s)
+	}
+	m := int(math.Ceil(d.Minutes()))
+	if m == 1 {
+		return "1 minute"
+	}
+	return fmt.Sprintf("%d minutes", m)
+}
