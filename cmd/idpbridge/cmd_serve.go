@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"idpbridge/idp/store"
@@ -51,6 +52,9 @@ func (c *serveCommand) run(ctx context.Context, m *Main) error {
 		MaxBodyBytes: cfg.Server.MaxBodyBytes,
 		Ready:        web.CheckerFunc(func(ctx context.Context) error { return storeReady(ctx, s) }),
 	})
+	if _, err := m.wireWeb(ctx, cfg, srv, s, kek, log); err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
@@ -115,6 +119,7 @@ func (m *Main) printBanner(cfg *Config, s store.Store, boot *bootstrapResult, ad
 	w := m.Stdout
 	base := cfg.Server.BaseURL
 	fmt.Fprintf(w, "\nidpbridge %s is running on %s (listening on %s)\n", version, base, addr)
+	fmt.Fprintf(w, "  Sign in at %s/login\n", strings.TrimSuffix(base, "/"))
 	fmt.Fprintf(w, "  health:   %s/healthz   readiness: %s/readyz   metrics: %s/metrics\n", base, base, base)
 	if s.Backend() == "sqlite" {
 		fmt.Fprintf(w, "  data:     SQLite database %s\n", cfg.SQLitePath())

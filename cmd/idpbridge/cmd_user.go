@@ -185,7 +185,9 @@ func (c *userPasswdCommand) run(ctx context.Context, m *Main) error {
 	return nil
 }
 
-// updateUser loads a user, applies change and stores it in one transaction.
+// updateUser loads a user, applies change and stores it in one transaction;
+// when the user ends up disabled, the same transaction revokes the user's
+// browser sessions.
 func (m *Main) updateUser(ctx context.Context, configPath, username string, change func(*store.User)) error {
 	cfg, err := m.loadConfig(configPath)
 	if err != nil {
@@ -202,7 +204,14 @@ func (m *Main) updateUser(ctx context.Context, configPath, username string, chan
 		}
 		change(&u)
 		u.UpdatedAt = m.Now().UTC()
-		return tx.UpdateUser(ctx, u)
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		if u.Disabled {
+			// A disabled account is signed out everywhere, at once.
+			_, err = tx.RevokeUserBrowserSessions(ctx, local.Name, u.Username, u.UpdatedAt)
+		}
+		return err
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("no user %q", username)

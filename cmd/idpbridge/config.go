@@ -35,6 +35,7 @@ type Config struct {
 	Database DatabaseConfig `yaml:"database"`
 	Log      LogConfig      `yaml:"log"`
 	Keys     KeysConfig     `yaml:"keys"`
+	Login    LoginConfig    `yaml:"login"`
 }
 
 // ServerConfig is the HTTP listener.
@@ -47,6 +48,9 @@ type ServerConfig struct {
 	IdleTimeout  Duration  `yaml:"idle_timeout"`
 	// MaxBodyBytes caps every request body.
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// TrustedProxies lists the reverse proxies (CIDRs) whose
+	// X-Forwarded-For names the client; empty: the TCP peer is the client.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
 // TLSConfig turns on HTTPS when both files are set.
@@ -115,6 +119,7 @@ func DefaultConfig() Config {
 		DataDir:  "./idpbridge-data",
 		Database: DatabaseConfig{AutoMigrate: &yes},
 		Log:      LogConfig{Level: "info", Format: "auto"},
+		Login:    defaultLoginConfig(),
 	}
 }
 
@@ -330,6 +335,7 @@ func (c *Config) Validate(getenv func(string) string) []string {
 			p.add("keys", "%v", err)
 		}
 	}
+	c.validateLogin(&p)
 	sort.Strings(p)
 	return p
 }

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"time"
+
+	"idpbridge/idp/audit"
+	"idpbridge/idp/connector/local"
+	"idpbridge/idp/store"
+	"idpbridge/idp/ui"
+	"idpbridge/idp/web"
+	"idpbridge/templates"
+)
+
+// LoginConfig is the sign-in form's behaviour:
+//
+//	login:
+//	  session_lifetime: 8h      # a session ends this long after sign-in
+//	  rate_limit:
+//	    max_failures_per_user: 5
+//	    max_failures_per_address: 20
+//	    window: 15m
+type LoginConfig struct {
+	SessionLifetime Duration        `yaml:"session_lifetime"`
+	RateLimit       RateLimitConfig `yaml:"rate_limit"`
+}
+
+// RateLimitConfig bounds failed sign-ins within Window, per account name
+// and per client address; over either bound, sign-in answers 429 until the
+// oldest counted failure leaves the window. The counts live in the
+// database, shared by every replica.
+type RateLimitConfig struct {
+	MaxFailuresPerUser    int      `yaml:"max_failures_per_user"`
+	MaxFailuresPerAddress int      `yaml:"max_failures_per_address"`
+	Window                Duration `yaml:"window"`
+}
+
+func defaultLoginConfig() LoginConfig {
+	return LoginConfig{
+		SessionLifetime: Duration(8 * time.Hour),
+		RateLimit: RateLimitConfig{
+			MaxFailuresPerUser:    5,
+			MaxFailuresPerAddress: 20,
+			Window:                Duration(15 * time.Minute),
+		},
+	}
+}
+
+// validateLogin checks the login section and server.trusted_proxies.
+func (c *Config) validateLogin(p *problems) {
+	if d := time.Duration(c.Login.SessionLifetime); d < time.Minute || d > 30*24*time.Hour {
+		p.add("login.session_lifetime", "must be between 1m and 720h")
+	}
+	rl := c.Login.RateLimit
+	if rl.MaxFailuresPerUser < 1 {
+		p.add("login.rate_limit.max_failures_per_user", "must be at least 1")
+	}
+	if rl.MaxFailuresPerAddress < 1 {
+		p.add("login.rate_limit.max_failures_per_address", "must be at least 1")
+	}
+	if time.Duration(rl.Window) < time.Second {
+		p.add("login.rate_limit.window", "must be at least 1s")
+	}
+	for i, s := range c.Server.TrustedProxies {
+		if _, err := parseProxy(s); err != nil {
+			p.add(fmt.Sprintf("server.trusted_proxies[%d]", i), "%q is not an IP address or CIDR (10.0.0.0/8, 2001:db8::/32)", s)
+		}
+	}
+}
+
+// parseProxy reads a CIDR, or one address as a single-host prefix.
+func parseProxy(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "/") {
+		pr, err := netip.ParsePrefix(s)
+		return pr.Masked(), err
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
+}
+
+// webParts is what wireWeb built, for the wiring that comes after it:
+// IdP is the sso.Sessions of the SAML endpoints and the admin guard
+// (IdP.RequireAdmin); Pages renders every page.
+type webParts struct {
+	IdP   *web.IdP
+	Pages *ui.Pages
+}
+
+// wireWeb mounts the browser side of the IdP on srv: login, logout, the
+// portal and static assets, with sessions and rate limits in s and cookie
+// keys derived from the key-encryption key. It prunes expired sessions and
+// old failures until ctx ends.
+func (m *Main) wireWeb(ctx context.Context, cfg *Config, srv *web.Server, s store.Store, kek []byte, log *slog.Logger) (*webParts, error) {
+	pages, err := ui.Load(templates.FS, "login", "portal", "error")
+	if err != nil {
+		return nil, err
+	}
+	conn, err := local.New(s, local.Options{Rand: m.Rand})
+	if err != nil {
+		return nil, err
+	}
+	var proxies []netip.Prefix
+	for _, p := range cfg.Server.TrustedProxies {
+		pr, err := parseProxy(p)
+		if err != nil {
+			return nil, fmt.Errorf("server.trusted_proxies: %w", err)
+		}
+		proxies = append(proxies, pr)
+	}
+	rl := cfg.Login.RateLimit
+	idp, err := web.NewIdP(web.IdPOptions{
+		BaseURL:         cfg.Server.BaseURL,
+		Secret:          kek,
+		Store:           s,
+		Connector:       conn,
+		ConnectorName:   local.Name,
+		Pages:           pages,
+		Events:          logEvents{log: log},
+		SessionLifetime: time.Duration(cfg.Login.SessionLifetime),
+		RateLimit: web.RateLimit{MaxFailuresPerUser: rl.MaxFailuresPerUser,
+			MaxFailuresPerAddress: rl.MaxFailuresPerAddress, Window: time.Duration(rl.Window)},
+		TrustedProxies: proxies,
+		Registry:       srv.Registry(),
+		Logger:         log,
+		Now:            m.Now,
+		Rand:           m.Rand,
+	})
+	if err != nil {
+		return nil, err
+	}
+	idp.Mount(srv)
+	go prune(ctx, idp, log, 10*time.Minute)
+	return &webParts{IdP: idp, Pages: pages}, nil
+}
+
+// prune deletes dead sessions and old login failures every interval.
+func prune(ctx context.Context, idp *web.IdP, log *slog.Logger, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if err := idp.Prune(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("prune sessions and login failures", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// logEvents writes sign-in and sign-out records to the log, one JSON
+// record per line under the message "audit". It stands in until the audit
+// trail writer is wired here; it never fails.
+type logEvents struct{ log *slog.Logger }
+
+func (l logEvents) Log(ctx context.Context, recs ...audit.Record) error {
+	for _, r := range recs {
+		b, err := json.Marshal(r)
+		if err != nil {
+			return fmt.Errorf("audit record: %w", err)
+		}
+		l.log.LogAttrs(ctx, slog.LevelInfo, "audit", slog.String("event", r.EventName), slog.String("record", string(b)))
+	}
+	return nil
+}
