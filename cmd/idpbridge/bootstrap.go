@@ -9,10 +9,11 @@ import (
 	"idpbridge/idp/connector/local"
 	"idpbridge/idp/signing"
 	"idpbridge/idp/store"
+	"idpbridge/idp/web"
 )
 
 // AdminGroup is the group whose members may use the admin UI and API.
-const AdminGroup = "idpbridge-admins"
+const AdminGroup = web.AdminGroup
 
 // bootstrapResult says what the first start created.
 type bootstrapResult struct {
