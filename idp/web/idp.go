@@ -180,10 +180,13 @@ func NewIdP(opt IdPOptions) (*IdP, error) {
 		// subdomain cannot plant them.
 		p.sessName, p.csrfName = "__Host-"+p.sessName, "__Host-"+p.csrfName
 	}
+	lifetime := int(opt.SessionLifetime / time.Second)
 	p.cookies = sessions.NewCookieStore(deriveKey(opt.Secret, labelCookieHMAC, 64), deriveKey(opt.Secret, labelCookieAES, 32))
-	p.cookies.Options = p.cookieOptions(int(opt.SessionLifetime / time.Second))
-	p.cookies.MaxAge(int(opt.SessionLifetime/time.Second) + 60)
-	p.cookies.Options.MaxAge = int(opt.SessionLifetime / time.Second)
+	// The codecs refuse cookies signed longer ago than the lifetime (plus a
+	// minute for clocks of replicas that differ); the browser keeps them
+	// for the lifetime. The server-side record decides in any case.
+	p.cookies.MaxAge(lifetime + 60)
+	p.cookies.Options = p.cookieOptions(lifetime)
 
 	p.signins = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "idpbridge_signins_total",
