@@ -1,0 +1,35 @@
+// Package sso is idpbridge's SAML identity provider, built on
+// github.com/crewjam/saml. It owns:
+//
+//   - the registry of service providers (ServiceProviderConfig): presets
+//     (aws, builtin), metadata from a file, a URL refreshed on a schedule, or
+//     an entity ID with an assertion consumer service URL; metadata whose
+//     endpoints are not http(s) URLs is refused when it is loaded;
+//   - the HTTP endpoints /saml/metadata, /saml/sso (HTTP-Redirect and
+//     HTTP-POST bindings), /saml/idp-initiated and /saml/slo (IdP.Routes);
+//   - the adapter from the browser session (Sessions, implemented by
+//     idp/web) to crewjam's SessionProvider, which carries an AuthnRequest
+//     across the sign-in;
+//   - assertions made from an attributes.Mapping, exactly the mapped
+//     attributes, signed with RSA-SHA256 and SHA-256 digests, and their audit
+//     records (IssueAssertion, MappingFailed) written before anything is
+//     sent;
+//   - the role chooser, for service providers that take one role;
+//   - mapping tests (Catalog.Test, MappingTestHandler);
+//   - the signing keys' life cycle on top of idp/signing: the key ring that
+//     signs and publishes (StoreKeys) and rotate, activate and retire.
+//
+// Signing keys: exactly one key is "active" and signs; every "next" key is
+// published in the metadata beside it, so service providers learn a key
+// before it signs (rotate adds one) and keep trusting the previous signer
+// after activate (the old active key becomes "next"); retire removes a
+// "next" key from the metadata.
+//
+// NameID: persistent format, the person's username as the connector spells
+// it, qualified with the IdP's and the service provider's entity IDs. It is
+// readable and survives key and secret rotation; the source identity, not
+// the NameID, is what says who acted.
+//
+// Time comes from Options.Now (crewjam's IdentityProvider.Clock is set from
+// it); crewjam's package globals are never changed outside tests.
+package sso

@@ -1,0 +1,330 @@
+package sso
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/crewjam/saml"
+
+	"idpbridge/attributes"
+	"idpbridge/idp"
+)
+
+// Catalog is the configured service providers with their compiled mappings,
+// without their metadata: enough to list a person's applications and to test
+// mappings. It is immutable and safe for concurrent use.
+type Catalog struct {
+	sps    []*provider // configuration order
+	byName map[string]*provider
+}
+
+// ErrUnknownServiceProvider: no service provider has that name.
+var ErrUnknownServiceProvider = errors.New("sso: unknown service provider")
+
+// NewCatalog checks the configuration (ValidateConfig without reading
+// files) and compiles every mapping. baseURL places the builtin preset.
+func NewCatalog(sps []ServiceProviderConfig, mappings []attributes.MappingConfig, baseURL string) (*Catalog, error) {
+	if problems := ValidateConfig(sps, mappings, ValidateOptions{BaseURL: baseURL}); len(problems) > 0 {
+		return nil, fmt.Errorf("sso configuration: %s", joinProblems(problems))
+	}
+	compiled := map[string]*attributes.Mapping{}
+	for _, mc := range mappings {
+		m, err := attributes.Compile(mc)
+		if err != nil {
+			return nil, fmt.Errorf("mapping %q: %w", mc.Name, err)
+		}
+		compiled[mc.Name] = m
+	}
+	c := &Catalog{byName: map[string]*provider{}}
+	for _, sc := range sps {
+		r, _ := resolveConfig(sc, baseURL)
+		p := &provider{cfg: r, mapping: compiled[r.mapping]}
+		if r.metadataFile == "" && r.metadataURL == "" {
+			p.md = staticMetadata(r.entityID, r.acsURL)
+		}
+		c.sps = append(c.sps, p)
+		c.byName[r.name] = p
+	}
+	return c, nil
+}
+
+func joinProblems(ps []string) string {
+	sort.Strings(ps)
+	out := ""
+	for i, p := range ps {
+		if i > 0 {
+			out += "; "
+		}
+		out += p
+	}
+	return out
+}
+
+// provider is one service provider: its configuration, its mapping and its
+// current metadata.
+type provider struct {
+	cfg     resolved
+	mapping *attributes.Mapping
+
+	mu       sync.Mutex
+	md       *saml.EntityDescriptor // nil until loaded
+	loadedAt time.Time
+	nextTry  time.Time // no fetch before this, after a failure
+	fetching bool
+	lastErr  error
+}
+
+// metadata returns the provider's metadata, nil with the last error when it
+// has none yet.
+func (p *provider) metadata() (*saml.EntityDescriptor, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.md == nil {
+		if p.lastErr == nil {
+			return nil, fmt.Errorf("service provider %q: metadata not loaded yet", p.cfg.name)
+		}
+		return nil, p.lastErr
+	}
+	return p.md, nil
+}
+
+// Names returns the service providers' names in configuration order.
+func (c *Catalog) Names() []string {
+	out := make([]string, len(c.sps))
+	for i, p := range c.sps {
+		out[i] = p.cfg.name
+	}
+	return out
+}
+
+// MappingReport is the outcome of applying a service provider's mapping to a
+// person: the attributes an assertion would carry, or the problems.
+type MappingReport struct {
+	ServiceProvider string `json:"serviceProvider"`
+	// EntityID is the provider's entity ID when it is known without
+	// fetching metadata.
+	EntityID     string `json:"entityId,omitempty"`
+	Mapping      string `json:"mapping"`
+	User         string `json:"user"`
+	OK           bool   `json:"ok"`
+	NameID       string `json:"nameId,omitempty"`
+	NameIDFormat string `json:"nameIdFormat,omitempty"`
+	// SingleRole reports that the provider takes one role, chosen by the
+	// person when the mapping yields several.
+	SingleRole bool              `json:"singleRole"`
+	Attributes []ReportAttribute `json:"attributes,omitempty"`
+	Problems   []ReportProblem   `json:"problems,omitempty"`
+}
+
+// ReportAttribute is one SAML attribute of a MappingReport.
+type ReportAttribute struct {
+	Name   string   `json:"name"`
+	Values []string `json:"values"`
+}
+
+// ReportProblem is one attributes.Problem of a MappingReport.
+type ReportProblem struct {
+	Field     string `json:"field"`
+	Attribute string `json:"attribute,omitempty"`
+	Value     string `json:"value,omitempty"`
+	Message   string `json:"message"`
+}
+
+// Test applies the mapping of service provider spName to id. An unknown
+// provider is ErrUnknownServiceProvider; a person the mapping cannot map is
+// a report with OK false and the problems, not an error.
+func (c *Catalog) Test(spName string, id idp.Identity) (*MappingReport, error) {
+	p, ok := c.byName[spName]
+	if !ok {
+		return nil, fmt.Errorf("%w %q", ErrUnknownServiceProvider, spName)
+	}
+	rep := &MappingReport{
+		ServiceProvider: p.cfg.name,
+		EntityID:        p.cfg.entityID,
+		Mapping:         p.mapping.Name(),
+		User:            id.Username,
+		SingleRole:      p.cfg.singleRole,
+	}
+	res, err := p.mapping.Apply(id)
+	var me *attributes.MappingError
+	switch {
+	case errors.As(err, &me):
+		for _, pr := range me.Problems {
+			rep.Problems = append(rep.Problems, ReportProblem(pr))
+		}
+		return rep, nil
+	case err != nil:
+		return nil, err
+	}
+	rep.OK = true
+	rep.NameID, rep.NameIDFormat = nameIDOf(id), string(saml.PersistentNameIDFormat)
+	for _, a := range res.SAMLAttributes() {
+		rep.Attributes = append(rep.Attributes, ReportAttribute(a))
+	}
+	return rep, nil
+}
+
+// nameIDOf is the persistent NameID of a person (see the package doc).
+func nameIDOf(id idp.Identity) string { return id.Username }
+
+// Apps implements AppLister: the service providers whose mapping gives the
+// person at least one role. A provider whose mapping fails for the person
+// on anything but the roles is listed too, so that opening it shows what is
+// wrong.
+func (c *Catalog) Apps(id idp.Identity) []App {
+	var out []App
+	for _, p := range c.sps {
+		_, err := p.mapping.Apply(id)
+		var me *attributes.MappingError
+		if errors.As(err, &me) {
+			noRole := false
+			for _, pr := range me.Problems {
+				if pr.Field == "roles" {
+					noRole = true
+				}
+			}
+			if noRole {
+				continue
+			}
+		} else if err != nil {
+			continue
+		}
+		out = append(out, App{
+			Name:        p.cfg.name,
+			DisplayName: p.cfg.displayName,
+			Description: p.cfg.description,
+			URL:         "/saml/idp-initiated?sp=" + url.QueryEscape(p.cfg.name),
+		})
+	}
+	return out
+}
+
+// registry adds metadata loading and refreshing to a Catalog, and looks
+// providers up by entity ID for crewjam/saml.
+type registry struct {
+	*Catalog
+	client   *http.Client
+	readFile func(string) ([]byte, error)
+	now      func() time.Time
+	log      *slog.Logger
+}
+
+// retryAfterFailure is how long a failed metadata fetch is not retried.
+const retryAfterFailure = time.Minute
+
+// load reads every metadata file and fetches every metadata URL once. A file
+// that cannot be read or is refused is an error; a URL that cannot be
+// fetched is logged and retried on use.
+func (g *registry) load(ctx context.Context) error {
+	var errs []error
+	for _, p := range g.sps {
+		switch {
+		case p.cfg.metadataFile != "":
+			md, err := loadMetadataFile(g.readFile, p.cfg)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			p.md, p.loadedAt = md, g.now()
+		case p.cfg.metadataURL != "":
+			g.refresh(ctx, p)
+		}
+	}
+	if err := g.checkEntities(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// checkEntities refuses two providers with one entity ID.
+func (g *registry) checkEntities() error {
+	seen := map[string]string{}
+	for _, p := range g.sps {
+		md, err := p.metadata()
+		if err != nil {
+			continue
+		}
+		if other, dup := seen[md.EntityID]; dup {
+			return fmt.Errorf("service providers %q and %q have the same entity ID %q", other, p.cfg.name, md.EntityID)
+		}
+		seen[md.EntityID] = p.cfg.name
+	}
+	return nil
+}
+
+// refresh fetches p's metadata URL when it is due: never fetched, older than
+// its refresh interval, and not failed within retryAfterFailure. One fetch
+// runs at a time per provider; meanwhile callers use the metadata they have.
+// A failed fetch keeps the previous metadata.
+func (g *registry) refresh(ctx context.Context, p *provider) {
+	if p.cfg.metadataURL == "" {
+		return
+	}
+	now := g.now()
+	p.mu.Lock()
+	due := !p.fetching && now.After(p.nextTry) && (p.md == nil || now.Sub(p.loadedAt) >= p.cfg.refresh)
+	if due {
+		p.fetching = true
+	}
+	p.mu.Unlock()
+	if !due {
+		return
+	}
+	md, err := fetchMetadata(ctx, g.client, p.cfg)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.fetching = false
+	if err != nil {
+		p.lastErr, p.nextTry = err, g.now().Add(retryAfterFailure)
+		g.log.Warn("service provider metadata", "sp", p.cfg.name, "url", p.cfg.metadataURL, "err", err)
+		return
+	}
+	if p.md != nil && md.EntityID != p.md.EntityID {
+		p.lastErr, p.nextTry = fmt.Errorf("service provider %q: metadata changed entity ID from %q to %q; kept the old metadata", p.cfg.name, p.md.EntityID, md.EntityID), g.now().Add(retryAfterFailure)
+		g.log.Warn("service provider metadata", "sp", p.cfg.name, "err", p.lastErr)
+		return
+	}
+	p.md, p.loadedAt, p.lastErr = md, g.now(), nil
+}
+
+// byName returns the provider called name, its metadata refreshed when due.
+func (g *registry) byName(ctx context.Context, name string) (*provider, bool) {
+	p, ok := g.Catalog.byName[name]
+	if ok {
+		g.refresh(ctx, p)
+	}
+	return p, ok
+}
+
+// byEntityID returns the provider whose metadata has entityID.
+func (g *registry) byEntityID(ctx context.Context, entityID string) (*provider, *saml.EntityDescriptor, bool) {
+	for _, p := range g.sps {
+		g.refresh(ctx, p)
+		if md, err := p.metadata(); err == nil && md.EntityID == entityID {
+			return p, md, true
+		}
+	}
+	return nil, nil, false
+}
+
+// GetServiceProvider implements saml.ServiceProviderProvider: the metadata
+// of the provider with entity ID serviceProviderID, os.ErrNotExist for any
+// other.
+func (g *registry) GetServiceProvider(r *http.Request, serviceProviderID string) (*saml.EntityDescriptor, error) {
+	_, md, ok := g.byEntityID(r.Context(), serviceProviderID)
+	if !ok {
+		return nil, os.ErrNotExist
+	}
+	return md, nil
+}
+
+var _ saml.ServiceProviderProvider = (*registry)(nil)
+var _ AppLister = (*Catalog)(nil)
