@@ -89,8 +89,11 @@ type sigSpec struct {
 	// the signing cert.
 	keyInfo   func(t testing.TB, sig *etree.Element)
 	noKeyInfo bool
-	hmacKey   []byte // sign with HMAC (method must be an HMAC URI)
+	hmacCert  string // sign with HMAC keyed with this key's DER certificate (method must be an HMAC URI)
 	rawECDSA  bool   // ECDSA SignatureValue as r||s (XML-DSig) not DER
+	// prefixList is the InclusiveNamespaces PrefixList of the exclusive
+	// c14n transform (Shibboleth and OneLogin send "xs").
+	prefixList string
 }
 
 func (s sigSpec) withDefaults() sigSpec {
@@ -118,12 +121,50 @@ func (s sigSpec) withDefaults() sigSpec {
 	return s
 }
 
+// plain reports whether spec asks for nothing goxmldsig's SigningContext
+// does not do: then goxmldsig signs.
+func (s sigSpec) plain() bool {
+	return s.digestAlg == "" && s.c14n == "" && s.transforms == nil && s.uris == nil &&
+		s.keyInfo == nil && !s.noKeyInfo && s.hmacCert == "" && !s.rawECDSA && s.prefixList == ""
+}
+
+// signWithGoxmldsig signs el with goxmldsig's SigningContext: exclusive
+// c14n, the digest of the signature method's hash, the certificate in
+// KeyInfo.
+func signWithGoxmldsig(t testing.TB, el *etree.Element, k testKey, method string) {
+	t.Helper()
+	ctx, err := dsig.NewSigningContext(k.signer, [][]byte{k.cert.Raw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx.Canonicalizer = dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList("")
+	if err := ctx.SetSignatureMethod(method); err != nil {
+		t.Fatal(err)
+	}
+	detached, err := detach(el)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := ctx.SignEnveloped(detached)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := signed.SelectElement("Signature")
+	signed.RemoveChild(sig)
+	el.InsertChildAt(issuerIndex(el)+1, sig)
+}
+
 // sign adds an enveloped Signature to el (a Response or Assertion in
 // doc), after its Issuer, as spec says.
 func sign(t testing.TB, el *etree.Element, spec sigSpec) {
 	t.Helper()
+	plain := spec.plain()
 	spec = spec.withDefaults()
 	k := key(t, spec.key)
+	if plain {
+		signWithGoxmldsig(t, el, k, spec.method)
+		return
+	}
 
 	// The digest: el without any Signature of its own, canonicalized as
 	// the last c14n transform says.
@@ -134,10 +175,10 @@ func sign(t testing.TB, el *etree.Element, spec sigSpec) {
 	for _, s := range detached.SelectElements("Signature") {
 		detached.RemoveChild(s)
 	}
-	canon := dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList("")
+	canon := dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList(spec.prefixList)
 	for _, tr := range spec.transforms {
 		if tr == string(dsig.CanonicalXML10ExclusiveWithCommentsAlgorithmId) {
-			canon = dsig.MakeC14N10ExclusiveWithCommentsCanonicalizerWithPrefixList("")
+			canon = dsig.MakeC14N10ExclusiveWithCommentsCanonicalizerWithPrefixList(spec.prefixList)
 		}
 	}
 	data, err := canon.Canonicalize(detached)
@@ -161,7 +202,13 @@ func sign(t testing.TB, el *etree.Element, spec sigSpec) {
 		ref.CreateAttr("URI", uri)
 		trs := ref.CreateElement("ds:Transforms")
 		for _, tr := range spec.transforms {
-			trs.CreateElement("ds:Transform").CreateAttr("Algorithm", tr)
+			el := trs.CreateElement("ds:Transform")
+			el.CreateAttr("Algorithm", tr)
+			if tr == algExcC14N && spec.prefixList != "" {
+				in := el.CreateElement("ec:InclusiveNamespaces")
+				in.CreateAttr("xmlns:ec", nsExcC14N)
+				in.CreateAttr("PrefixList", spec.prefixList)
+			}
 		}
 		ref.CreateElement("ds:DigestMethod").CreateAttr("Algorithm", spec.digestAlg)
 		ref.CreateElement("ds:DigestValue").SetText(digest)
@@ -207,8 +254,8 @@ func signatureValue(t testing.TB, sig *etree.Element, k testKey, spec sigSpec) s
 	if err != nil {
 		t.Fatal(err)
 	}
-	if spec.hmacKey != nil {
-		m := hmac.New(spec.hash.New, spec.hmacKey)
+	if spec.hmacCert != "" {
+		m := hmac.New(spec.hash.New, key(t, spec.hmacCert).cert.Raw)
 		m.Write(data)
 		return base64.StdEncoding.EncodeToString(m.Sum(nil))
 	}
