@@ -341,4 +341,3 @@ func TestAttackTable(t *testing.T) {
 		})
 	}
 }
-
