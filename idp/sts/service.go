@@ -43,8 +43,6 @@ type Options struct {
 	Rand io.Reader
 	// Logger receives decisions and failures; default discards.
 	Logger *slog.Logger
-	// WebIdentity verifies web identity tokens; default OIDCVerifier.
-	WebIdentity WebIdentityVerifier
 }
 
 // Service is the STS: an http.Handler for the Query API on /sts and /sts/,
@@ -57,7 +55,6 @@ type Service struct {
 	now    func() time.Time
 	rand   io.Reader
 	log    *slog.Logger
-	web    WebIdentityVerifier
 }
 
 var _ http.Handler = (*Service)(nil)
@@ -77,7 +74,7 @@ func New(opt Options) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{dir: opt.Directory, store: opt.Store, trail: opt.Trail, sealer: sl, now: opt.Now, rand: opt.Rand,
-		log: opt.Logger, web: opt.WebIdentity}
+		log: opt.Logger}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -86,9 +83,6 @@ func New(opt Options) (*Service, error) {
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
-	}
-	if s.web == nil {
-		s.web = OIDCVerifier{}
 	}
 	return s, nil
 }

@@ -1,13 +1,384 @@
 package sts
 
-import "context"
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
 
-// WebIdentityVerifier is a placeholder until the web identity action lands.
-type WebIdentityVerifier interface{}
+	"github.com/coreos/go-oidc/v3/oidc"
 
-// OIDCVerifier is a placeholder.
-type OIDCVerifier struct{}
+	"idpbridge/attributes"
+	"idpbridge/idp/audit"
+	"idpbridge/idp/policy"
+)
+
+// Claims of a web identity token the STS reads (STS-SPEC §3).
+const (
+	ClaimSourceIdentity = "https://aws.amazon.com/source_identity"
+	ClaimTags           = "https://aws.amazon.com/tags"
+)
+
+// Messages of AssumeRoleWithWebIdentity (STS-SPEC §5).
+const (
+	msgWebNotAuthorized = "Not authorized to perform sts:AssumeRoleWithWebIdentity"
+	msgIncorrectAud     = "Incorrect token audience"
+	// UNCONF: the texts below are not quoted in STS-SPEC.
+	msgNotAJWT         = "The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)"
+	msgBadSignature    = "The web identity token's signature could not be verified."
+	msgKeysUnreachable = "Couldn't retrieve verification key from your identity provider, please reference AssumeRoleWithWebIdentity documentation for requirements"
+	msgNoSubject       = "The web identity token has no sub claim."
+	msgTokenSourceID   = `The source identity in the web identity token must match [a-zA-Z_0-9+=,.@-]{2,64} and not begin with "aws:"`
+	msgTokenTags       = `The https://aws.amazon.com/tags claim must be {"principal_tags": {"Key": ["value"]}, "transitive_tag_keys": ["Key"]} with valid tag keys and values.`
+)
+
+// signingAlgs are the JWS algorithms accepted: RS256 as AWS requires, and
+// the stronger RSA, RSA-PSS and ECDSA ones go-oidc supports (UNCONF).
+var signingAlgs = []string{oidc.RS256, oidc.RS384, oidc.RS512, oidc.PS256, oidc.PS384, oidc.PS512, oidc.ES256, oidc.ES384, oidc.ES512}
+
+// webState is what is known of a call as it proceeds, for its record.
+type webState struct {
+	req        webIdentityRequest
+	issuer     string
+	audience   string
+	subject    string
+	source     string
+	tags       []Tag
+	transitive []string
+	provider   *OIDCProvider
+	duration   int
+}
 
 func (s *Service) webIdentityCall(ctx context.Context, c *call) (any, *Error) {
-	return nil, sender(CodeInvalidAction, "Could not find operation AssumeRoleWithWebIdentity for version "+APIVersion)
+	st := &webState{req: decodeWebIdentity(c.params)}
+	g, e := s.planWebIdentity(ctx, c, st)
+	if e != nil {
+		s.record(ctx, c, s.webRecord(c, st, nil, nil, e))
+		return nil, e
+	}
+	out, e := s.mint(ctx, c, g, func(i *issued) []audit.Record {
+		return []audit.Record{s.webRecord(c, st, g, i, nil)}
+	})
+	if e != nil {
+		return nil, e
+	}
+	s.log.Info("sts: AssumeRoleWithWebIdentity", "request_id", c.requestID, "provider", st.provider.ARN, "subject", st.subject,
+		"role", g.role.ARN, "session", g.sessionName, "source_identity", g.sourceIdentity, "access_key_id", out.accessKeyID)
+	return &AssumeRoleWithWebIdentityResult{
+		SubjectFromWebIdentityToken: st.subject,
+		Audience:                    st.audience,
+		AssumedRoleUser:             out.assumedRoleUser(),
+		Credentials:                 out.credentials(),
+		SourceIdentity:              g.sourceIdentity,
+		PackedPolicySize:            g.packedSize(),
+		Provider:                    st.issuer,
+	}, nil
+}
+
+// tokenClaims are the claims read from a verified token.
+type tokenClaims struct {
+	Sub            string          `json:"sub"`
+	Exp            json.Number     `json:"exp"`
+	AMR            json.RawMessage `json:"amr"`
+	SourceIdentity json.RawMessage `json:"https://aws.amazon.com/source_identity"`
+	Tags           json.RawMessage `json:"https://aws.amazon.com/tags"`
+}
+
+// planWebIdentity validates a call and its token, authorizes it against the
+// role's trust policy and returns what to issue (STS-SPEC §5).
+func (s *Service) planWebIdentity(ctx context.Context, c *call, st *webState) (*grant, *Error) {
+	req := st.req
+	v := &validation{}
+	if v.required(req.RoleARN, "roleArn") {
+		v.check(req.RoleARN.v, "roleArn", arnType)
+	}
+	if v.required(req.RoleSessionName, "roleSessionName") {
+		v.check(req.RoleSessionName.v, "roleSessionName", roleSessionNameType)
+	}
+	if v.required(req.WebIdentityToken, "webIdentityToken") {
+		v.check(req.WebIdentityToken.v, "webIdentityToken", tokenType)
+	}
+	v.opt(req.ProviderID, "providerId", urlType)
+	v.policyARNs(req.PolicyARNs)
+	v.opt(req.Policy, "policy", policyType)
+	seconds := v.duration(req.DurationSeconds)
+	if e := v.err(); e != nil {
+		return nil, e
+	}
+	for _, a := range append([]string{req.RoleARN.v}, req.PolicyARNs...) {
+		if !validArn(a) {
+			return nil, arnInvalid(a)
+		}
+	}
+	if req.Policy.set {
+		if e := checkSessionPolicy(req.Policy.v); e != nil {
+			return nil, e
+		}
+	}
+
+	// 1. The issuer must be a provider registered in the role's account.
+	iss, ok := unverifiedIssuer(req.WebIdentityToken.v)
+	if !ok {
+		return nil, invalidIdentityToken(msgNotAJWT)
+	}
+	account := strings.SplitN(req.RoleARN.v, ":", 6)[4]
+	provider, ok := s.dir.OIDCProviderFor(account, iss)
+	if !ok {
+		return nil, invalidIdentityToken("No OpenIDConnect provider found in your account for " + printable(iss, 512))
+	}
+	st.provider, st.issuer = provider, iss
+
+	// 2. The signature, with the provider's keys.
+	payload, e := s.verifyToken(ctx, c, provider, iss, req.WebIdentityToken.v)
+	if e != nil {
+		return nil, e
+	}
+	var claims tokenClaims
+	dec := json.NewDecoder(strings.NewReader(string(payload)))
+	dec.UseNumber()
+	var aud struct {
+		Aud json.RawMessage `json:"aud"`
+	}
+	if err := dec.Decode(&claims); err != nil || json.Unmarshal(payload, &aud) != nil {
+		return nil, invalidIdentityToken(msgNotAJWT)
+	}
+	st.subject = claims.Sub
+
+	// 3. The audience.
+	auds := stringOrList(aud.Aud)
+	for _, a := range auds {
+		if slices.Contains(provider.ClientIDs, a) {
+			st.audience = a
+			break
+		}
+	}
+	if st.audience == "" {
+		return nil, invalidIdentityToken(msgIncorrectAud)
+	}
+
+	// 4. Expiry.
+	exp, err := claims.Exp.Int64()
+	if err != nil {
+		return nil, invalidIdentityToken(msgNotAJWT)
+	}
+	if now := c.now.Unix(); now >= exp {
+		return nil, sender(CodeExpiredTokenException, fmt.Sprintf(
+			"Token expired: current date/time %d must be before the expiration date/time%d", now, exp))
+	}
+	if st.subject == "" {
+		return nil, invalidIdentityToken(msgNoSubject)
+	}
+	if len(claims.SourceIdentity) > 0 {
+		var si string
+		if json.Unmarshal(claims.SourceIdentity, &si) != nil || attributes.ValidSourceIdentity(si) != nil {
+			return nil, invalidIdentityToken(msgTokenSourceID)
+		}
+		st.source = si
+	}
+	if len(claims.Tags) > 0 {
+		tags, transitive, ok := tokenTags(claims.Tags)
+		if !ok {
+			return nil, invalidIdentityToken(msgTokenTags)
+		}
+		st.tags, st.transitive = tags, transitive
+	}
+	if e := checkRequestTags(st.tags, st.transitive, nil); e != nil {
+		return nil, e
+	}
+
+	// 5. The trust policy, for the provider as principal.
+	role, _ := s.dir.RoleByARN(req.RoleARN.v)
+	pctx := s.requestContext(c, nil)
+	pctx.Set(provider.Name+":aud", st.audience)
+	pctx.Set(provider.Name+":sub", st.subject)
+	if amr := stringOrList(claims.AMR); len(amr) > 0 {
+		pctx.Set(provider.Name+":amr", amr...)
+	}
+	pctx.Set("aws:FederatedProvider", provider.ARN)
+	pctx.Set("sts:RoleSessionName", req.RoleSessionName.v)
+	if st.source != "" {
+		pctx.Set("sts:SourceIdentity", st.source)
+	}
+	tagContext(pctx, st.tags, st.transitive)
+	if role != nil {
+		for _, t := range role.Tags {
+			pctx.Set("aws:ResourceTag/"+t.Key, t.Value)
+		}
+	}
+	principal := &policy.Principal{Kind: policy.Federated, Account: provider.Account, ARN: provider.ARN}
+	for _, action := range requiredActions(actAssumeRoleWithWebID, st.source != "", len(st.tags) > 0) {
+		vd := authorizeFederated(principal, role, action, pctx)
+		if !vd.allowed {
+			s.log.Info("sts: access denied", "request_id", c.requestID, "provider", provider.ARN, "subject", st.subject,
+				"role", req.RoleARN.v, "action", action, "decision", vd.explain())
+			return nil, forbidden(CodeAccessDenied, msgWebNotAuthorized)
+		}
+	}
+
+	// Duration.
+	d := time.Hour
+	if seconds != 0 {
+		d = time.Duration(seconds) * time.Second
+	}
+	if d > role.MaxSessionDuration {
+		return nil, validationError(msgMaxSessionDuration)
+	}
+	st.duration = int(d / time.Second)
+	packed, tagShare := packedSize(req.Policy.v, req.PolicyARNs, st.tags)
+	if e := checkPacked(packed, tagShare); e != nil {
+		return nil, e
+	}
+	return &grant{
+		role:              role,
+		sessionName:       req.RoleSessionName.v,
+		sourceIdentity:    st.source,
+		tags:              mergeTags(role.Tags, st.tags),
+		transitive:        st.transitive,
+		duration:          d,
+		policy:            req.Policy.v,
+		policyARNs:        req.PolicyARNs,
+		federatedProvider: provider.ARN,
+		webIdentity:       true,
+		callerARN:         provider.ARN,
+		packed:            packed,
+		packedShown:       req.Policy.set || len(req.PolicyARNs) > 0 || len(st.tags) > 0,
+	}, nil
+}
+
+// verifyToken checks the token's signature with the provider's keys
+// (fetching them again once when they do not verify it) through go-oidc,
+// and returns its payload. Audience and expiry are checked by the caller,
+// in AWS's order.
+func (s *Service) verifyToken(ctx context.Context, c *call, p *OIDCProvider, iss, token string) ([]byte, *Error) {
+	var lastErr error
+	for _, refresh := range []bool{false, true} {
+		keys, err := p.Keys.Keys(ctx, refresh)
+		if err != nil {
+			s.log.Warn("sts: OIDC keys unreachable", "request_id", c.requestID, "provider", p.ARN, "err", err)
+			return nil, sender(CodeIDPCommunicationError, msgKeysUnreachable)
+		}
+		verifier := oidc.NewVerifier(iss, &oidc.StaticKeySet{PublicKeys: keys}, &oidc.Config{
+			SkipClientIDCheck:    true,
+			SkipExpiryCheck:      true,
+			SupportedSigningAlgs: signingAlgs,
+			Now:                  func() time.Time { return c.now },
+		})
+		tok, err := verifier.Verify(ctx, token)
+		if err == nil {
+			var raw json.RawMessage
+			if err := tok.Claims(&raw); err != nil {
+				return nil, invalidIdentityToken(msgNotAJWT)
+			}
+			return raw, nil
+		}
+		lastErr = err
+	}
+	s.log.Info("sts: web identity token rejected", "request_id", c.requestID, "provider", p.ARN, "err", lastErr)
+	return nil, invalidIdentityToken(msgBadSignature)
+}
+
+// unverifiedIssuer reads the iss claim of a compact JWS without verifying
+// it, only to find the provider whose keys must verify it.
+func unverifiedIssuer(token string) (string, bool) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return "", false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return "", false
+	}
+	var c struct {
+		Iss string `json:"iss"`
+	}
+	if json.Unmarshal(payload, &c) != nil || c.Iss == "" {
+		return "", false
+	}
+	return c.Iss, true
+}
+
+// stringOrList reads a JSON string or array of strings.
+func stringOrList(raw json.RawMessage) []string {
+	if len(raw) == 0 {
+		return nil
+	}
+	var one string
+	if json.Unmarshal(raw, &one) == nil {
+		return []string{one}
+	}
+	var many []string
+	if json.Unmarshal(raw, &many) == nil {
+		return many
+	}
+	return nil
+}
+
+// tokenTags reads the https://aws.amazon.com/tags claim.
+func tokenTags(raw json.RawMessage) ([]Tag, []string, bool) {
+	var c struct {
+		PrincipalTags     map[string][]string `json:"principal_tags"`
+		TransitiveTagKeys []string            `json:"transitive_tag_keys"`
+	}
+	if json.Unmarshal(raw, &c) != nil || len(c.PrincipalTags) > attributes.MaxPrincipalTags {
+		return nil, nil, false
+	}
+	keys := make([]string, 0, len(c.PrincipalTags))
+	for k := range c.PrincipalTags {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var tags []Tag
+	for _, k := range keys {
+		vals := c.PrincipalTags[k]
+		if len(vals) != 1 || attributes.ValidTagKey(k) != nil || attributes.ValidTagValue(vals[0]) != nil {
+			return nil, nil, false
+		}
+		tags = append(tags, Tag{Key: k, Value: vals[0]})
+	}
+	for _, k := range c.TransitiveTagKeys {
+		if attributes.ValidTagKey(k) != nil {
+			return nil, nil, false
+		}
+	}
+	return tags, c.TransitiveTagKeys, true
+}
+
+// webRecord is the audit record of an AssumeRoleWithWebIdentity call: a
+// WebIdentityUser once the token was verified, Anonymous before.
+func (s *Service) webRecord(c *call, st *webState, g *grant, out *issued, e *Error) audit.Record {
+	req := st.req
+	id := audit.Anonymous()
+	if st.audience != "" {
+		id = audit.WebIdentityUser(st.issuer, st.audience, st.subject)
+	}
+	p := audit.WebIdentityParams{RoleARN: req.RoleARN.v, RoleSessionName: req.RoleSessionName.v, Policy: req.Policy.v,
+		SourceIdentity: st.source, TransitiveTagKeys: st.transitive}
+	if n, err := strconv.Atoi(req.DurationSeconds.v); err == nil {
+		p.DurationSeconds = n
+	} else if st.duration != 0 {
+		p.DurationSeconds = st.duration
+	}
+	for _, a := range req.PolicyARNs {
+		p.PolicyARNs = append(p.PolicyARNs, audit.PolicyARN{ARN: a})
+	}
+	if len(st.tags) > 0 {
+		p.PrincipalTags = map[string]string{}
+		for _, t := range st.tags {
+			p.PrincipalTags[t.Key] = t.Value
+		}
+	}
+	recipient := ""
+	if parts := strings.SplitN(req.RoleARN.v, ":", 6); len(parts) == 6 {
+		recipient = parts[4]
+	}
+	var o *audit.WebIdentityOutput
+	if g != nil && out != nil {
+		o = &audit.WebIdentityOutput{AssumeRoleOutput: g.output(out), Provider: st.issuer,
+			SubjectFromWebIdentityToken: st.subject, Audience: st.audience}
+	}
+	return audit.AssumeRoleWithWebIdentityEvent(s.auditCall(c, id, recipient), p, o, apiError(e))
 }
