@@ -270,7 +270,7 @@ func (g *registry) refresh(ctx context.Context, p *provider) {
 	}
 	now := g.now()
 	p.mu.Lock()
-	due := !p.fetching && now.After(p.nextTry) && (p.md == nil || now.Sub(p.loadedAt) >= p.cfg.refresh)
+	due := !p.fetching && !now.Before(p.nextTry) && (p.md == nil || now.Sub(p.loadedAt) >= p.cfg.refresh)
 	if due {
 		p.fetching = true
 	}
