@@ -552,3 +552,5 @@ func wantError(t testing.TB, r response, status int, code, msg string) {
 		t.Fatalf("got %d %s %q\nwant %d %s %q", r.status, r.code(), r.message(), status, code, msg)
 	}
 }
+
+var storeFilterAll = store.STSSessionFilter{}
