@@ -135,10 +135,15 @@ type KeyChange struct {
 	Demoted string
 }
 
+// Recorder writes the audit record of a key change inside the change's
+// transaction; an error rolls the change back. nil records nothing.
+type Recorder func(tx store.Tx, ch KeyChange) error
+
 // RotateKey generates a new key with a self-signed certificate for
 // commonName and stores it, sealed with kek, in state "next": published in
-// the metadata from now on, not yet signing.
-func RotateKey(ctx context.Context, s store.SigningKeyStore, kek []byte, rand io.Reader, commonName string, now time.Time) (*signing.Key, error) {
+// the metadata from now on, not yet signing. record runs in the same
+// transaction.
+func RotateKey(ctx context.Context, s store.Store, kek []byte, rand io.Reader, commonName string, now time.Time, record Recorder) (*signing.Key, error) {
 	key, err := signing.Generate(rand, commonName, now)
 	if err != nil {
 		return nil, err
@@ -147,8 +152,17 @@ func RotateKey(ctx context.Context, s store.SigningKeyStore, kek []byte, rand io
 	if err != nil {
 		return nil, err
 	}
-	if err := s.CreateSigningKey(ctx, sk); err != nil {
-		return nil, fmt.Errorf("store the signing key: %w", err)
+	err = s.InTx(ctx, func(tx store.Tx) error {
+		if err := tx.CreateSigningKey(ctx, sk); err != nil {
+			return fmt.Errorf("store the signing key: %w", err)
+		}
+		if record != nil {
+			return record(tx, KeyChange{ID: key.ID})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	key.State = store.KeyNext
 	return key, nil
@@ -158,9 +172,10 @@ func RotateKey(ctx context.Context, s store.SigningKeyStore, kek []byte, rand io
 // one transaction; the previous active key becomes "next", so it stays in
 // the metadata (service providers that have not refreshed it still trust the
 // assertions it signed) until RetireKey. kek must open the key, so a key
-// that cannot sign is never activated. Errors: idp.ENotFound for an unknown
-// ID, idp.EInvalid for a key that is not "next".
-func ActivateKey(ctx context.Context, s store.Store, kek []byte, id string) (KeyChange, error) {
+// that cannot sign is never activated. record runs in the same transaction.
+// Errors: idp.ENotFound for an unknown ID, idp.EInvalid for a key that is
+// not "next".
+func ActivateKey(ctx context.Context, s store.Store, kek []byte, id string, record Recorder) (KeyChange, error) {
 	ch := KeyChange{ID: id}
 	err := s.InTx(ctx, func(tx store.Tx) error {
 		keys, err := tx.ListSigningKeys(ctx)
@@ -192,14 +207,21 @@ func ActivateKey(ctx context.Context, s store.Store, kek []byte, id string) (Key
 				ch.Demoted = k.ID
 			}
 		}
-		return tx.SetSigningKeyState(ctx, id, store.KeyActive)
+		if err := tx.SetSigningKeyState(ctx, id, store.KeyActive); err != nil {
+			return err
+		}
+		if record != nil {
+			return record(tx, ch)
+		}
+		return nil
 	})
 	return ch, err
 }
 
 // RetireKey takes key id, which must be in state "next", out of the
 // metadata. The active key cannot be retired: activate another first.
-func RetireKey(ctx context.Context, s store.Store, id string) (KeyChange, error) {
+// record runs in the same transaction.
+func RetireKey(ctx context.Context, s store.Store, id string, record Recorder) (KeyChange, error) {
 	ch := KeyChange{ID: id}
 	err := s.InTx(ctx, func(tx store.Tx) error {
 		keys, err := tx.ListSigningKeys(ctx)
@@ -212,7 +234,13 @@ func RetireKey(ctx context.Context, s store.Store, id string) (KeyChange, error)
 			}
 			switch k.State {
 			case store.KeyNext:
-				return tx.SetSigningKeyState(ctx, id, store.KeyRetired)
+				if err := tx.SetSigningKeyState(ctx, id, store.KeyRetired); err != nil {
+					return err
+				}
+				if record != nil {
+					return record(tx, ch)
+				}
+				return nil
 			case store.KeyActive:
 				return idp.Errorf(idp.EInvalid, "signing key %s is active; activate another key before retiring it", id)
 			default:

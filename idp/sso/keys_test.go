@@ -3,6 +3,7 @@ package sso
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -74,7 +75,7 @@ func TestKeyLifecycle(t *testing.T) {
 		t.Fatalf("published %v", got)
 	}
 
-	next, err := RotateKey(ctx, s, kek, rand.Reader, "idp.test", now)
+	next, err := RotateKey(ctx, s, kek, rand.Reader, "idp.test", now, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +91,7 @@ func TestKeyLifecycle(t *testing.T) {
 		t.Fatalf("after rotate: signer and published %v", got)
 	}
 
-	ch, err := ActivateKey(ctx, s, kek, next.ID)
+	ch, err := ActivateKey(ctx, s, kek, next.ID, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,10 +106,10 @@ func TestKeyLifecycle(t *testing.T) {
 		t.Fatalf("after activate: signer and published %v", got)
 	}
 
-	if _, err := RetireKey(ctx, s, next.ID); idp.ErrorCode(err) != idp.EInvalid {
+	if _, err := RetireKey(ctx, s, next.ID, nil); idp.ErrorCode(err) != idp.EInvalid {
 		t.Errorf("retiring the active key: %v", err)
 	}
-	if _, err := RetireKey(ctx, s, first.ID); err != nil {
+	if _, err := RetireKey(ctx, s, first.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	now = now.Add(time.Minute)
@@ -121,11 +122,11 @@ func TestKeyLifecycle(t *testing.T) {
 		do   func() error
 		code string
 	}{
-		{"activate unknown", func() error { _, err := ActivateKey(ctx, s, kek, "nope"); return err }, idp.ENotFound},
-		{"activate active", func() error { _, err := ActivateKey(ctx, s, kek, next.ID); return err }, idp.EInvalid},
-		{"activate retired", func() error { _, err := ActivateKey(ctx, s, kek, first.ID); return err }, idp.EInvalid},
-		{"retire retired", func() error { _, err := RetireKey(ctx, s, first.ID); return err }, idp.EInvalid},
-		{"retire unknown", func() error { _, err := RetireKey(ctx, s, "nope"); return err }, idp.ENotFound},
+		{"activate unknown", func() error { _, err := ActivateKey(ctx, s, kek, "nope", nil); return err }, idp.ENotFound},
+		{"activate active", func() error { _, err := ActivateKey(ctx, s, kek, next.ID, nil); return err }, idp.EInvalid},
+		{"activate retired", func() error { _, err := ActivateKey(ctx, s, kek, first.ID, nil); return err }, idp.EInvalid},
+		{"retire retired", func() error { _, err := RetireKey(ctx, s, first.ID, nil); return err }, idp.EInvalid},
+		{"retire unknown", func() error { _, err := RetireKey(ctx, s, "nope", nil); return err }, idp.ENotFound},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -138,15 +139,54 @@ func TestKeyLifecycle(t *testing.T) {
 		t.Fatalf("refused changes changed states: %v", st)
 	}
 
+	// The audit record is written in the change's transaction: when it
+	// fails, nothing changes; when it runs, it sees the change.
+	failing := func(store.Tx, KeyChange) error { return errors.New("audit down") }
+	if _, err := RetireKey(ctx, s, "nope", failing); idp.ErrorCode(err) != idp.ENotFound {
+		t.Fatalf("retire unknown with a recorder: %v", err)
+	}
+	before := states(t, s)
+	if _, err := RotateKey(ctx, s, kek, rand.Reader, "idp.test", now, failing); err == nil {
+		t.Fatal("rotate succeeded without its audit record")
+	}
+	if got := states(t, s); len(got) != len(before) {
+		t.Fatalf("rotate without its record left a key: %v", got)
+	}
+	var seen KeyChange
+	var stateInTx store.KeyState
+	rec := func(tx store.Tx, ch KeyChange) error {
+		seen = ch
+		keys, err := tx.ListSigningKeys(ctx)
+		for _, k := range keys {
+			if k.ID == ch.ID {
+				stateInTx = k.State
+			}
+		}
+		return err
+	}
+	extra, err := RotateKey(ctx, s, kek, rand.Reader, "idp.test", now, rec)
+	if err != nil || seen.ID != extra.ID || stateInTx != store.KeyNext {
+		t.Fatalf("rotate recorder saw %+v (%s), err %v", seen, stateInTx, err)
+	}
+	if _, err := ActivateKey(ctx, s, kek, extra.ID, failing); err == nil {
+		t.Fatal("activate succeeded without its audit record")
+	}
+	if st := states(t, s); st[next.ID] != store.KeyActive || st[extra.ID] != store.KeyNext {
+		t.Fatalf("activate without its record changed states: %v", st)
+	}
+	if ch, err := ActivateKey(ctx, s, kek, extra.ID, rec); err != nil || seen != ch || ch.Demoted != next.ID || stateInTx != store.KeyActive {
+		t.Fatalf("activate recorder saw %+v (%s), err %v", seen, stateInTx, err)
+	}
+
 	// A next key the key-encryption key cannot open is never activated.
-	third, err := RotateKey(ctx, s, make([]byte, 32), rand.Reader, "idp.test", now)
+	third, err := RotateKey(ctx, s, make([]byte, 32), rand.Reader, "idp.test", now, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ActivateKey(ctx, s, kek, third.ID); err == nil {
+	if _, err := ActivateKey(ctx, s, kek, third.ID, nil); err == nil {
 		t.Fatal("activated a key that cannot be opened")
 	}
-	if st := states(t, s); st[next.ID] != store.KeyActive || st[third.ID] != store.KeyNext {
+	if st := states(t, s); st[extra.ID] != store.KeyActive || st[third.ID] != store.KeyNext {
 		t.Fatalf("failed activate changed states: %v", st)
 	}
 }
