@@ -103,9 +103,10 @@ func rawECDSAToDER(sig *etree.Element, cert *x509.Certificate) error {
 //
 //   - IDPMetadata holds the provider's entityID and usable pinned
 //     certificates; the checker only ever trusts these.
-//   - acs and destination are values from opt.Recipients (the ones the
-//     response names, when it names an accepted one), so that crewjam's
-//     single-URL Recipient and Destination checks agree with ours.
+//   - acs, and the current URL Verify passes to ParseXMLResponse, are
+//     values from opt.Recipients (the ones the response names, when it
+//     names an accepted one), so that crewjam's single-URL Recipient and
+//     Destination checks agree with ours.
 //   - Audience, InResponseTo and unknown-condition decisions are Verify's:
 //     AWS has no request IDs and accepts several audiences.
 //   - crewjam's clock is the verification time, held back to at most
@@ -114,7 +115,7 @@ func rawECDSAToDER(sig *etree.Element, cert *x509.Certificate) error {
 //     while the STS accepts an assertion for its whole validity period up
 //     to MaxLifetime (a user may pick a role at leisure). Every time
 //     condition is checked again by Verify at opt.Now.
-func newServiceProvider(p Provider, usable []*x509.Certificate, acs, destination *url.URL, issued, now time.Time, checker *signatureChecker) *saml.ServiceProvider {
+func newServiceProvider(p Provider, usable []*x509.Certificate, acs *url.URL, issued, now time.Time, checker *signatureChecker) *saml.ServiceProvider {
 	keys := make([]saml.KeyDescriptor, len(usable))
 	for i, c := range usable {
 		keys[i] = saml.KeyDescriptor{Use: "signing", KeyInfo: saml.KeyInfo{X509Data: saml.X509Data{

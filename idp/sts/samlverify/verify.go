@@ -219,7 +219,7 @@ func verify(ctx context.Context, samlResponseB64 string, p Provider, opt Options
 		clock:  dsig.NewFakeClockAt(cfg.Now),
 	}
 	acs, destination := cfg.crewjamURLs(root, assertionEl)
-	sp := newServiceProvider(p, usable, acs, destination, earliestIssue(root, assertionEl), cfg.Now, checker)
+	sp := newServiceProvider(p, usable, acs, earliestIssue(root, assertionEl), cfg.Now, checker)
 	got, crewErr := sp.ParseXMLResponse(raw, nil, *destination)
 
 	// 5. The strict profile, on what the signatures covered.
@@ -258,23 +258,21 @@ func verify(ctx context.Context, samlResponseB64 string, p Provider, opt Options
 	return out, nil, nil
 }
 
-// coveredAssertion returns the assertion as its signature covered it:
-// crewjam's result when crewjam accepted the response; when it did not,
-// but the signature covering the assertion verified and crewjam's
-// objection is not about a signature, the assertion read from what that
-// signature covered, so that Verify reports the precise reason with the
-// code AWS uses. Otherwise the error says why the response is rejected.
+// coveredAssertion returns the assertion as the signature covering it
+// covered it: read from the element goxmldsig rebuilt from the bytes it
+// digested (the Assertion's own signature, else the Response's), never
+// from the document as received nor from crewjam's result. When crewjam
+// rejected the response it is still returned if that signature verified
+// and crewjam's objection is not about a signature, so that Verify can
+// say precisely why with the code AWS uses; otherwise the error says why
+// the response is rejected.
 func coveredAssertion(got *saml.Assertion, checker *signatureChecker, crewErr error) (*saml.Assertion, error) {
-	if crewErr == nil {
-		if got == nil {
-			return nil, errors.New("crewjam returned no assertion")
+	for _, tag := range []string{"Response", "Assertion"} {
+		if err := checker.failed[tag]; err != nil {
+			return nil, fmt.Errorf("signature on %s: %v", tag, err)
 		}
-		return got, nil
 	}
-	for tag, err := range checker.failed {
-		return nil, fmt.Errorf("signature on %s: %v", tag, err)
-	}
-	if errors.Is(crewErr, saml.ErrInvalidSignature) {
+	if crewErr != nil && errors.Is(crewErr, saml.ErrInvalidSignature) {
 		return nil, fmt.Errorf("crewjam: %w", crewErr)
 	}
 	el := checker.signed["Assertion"]
@@ -284,11 +282,17 @@ func coveredAssertion(got *saml.Assertion, checker *signatureChecker, crewErr er
 		}
 	}
 	if el == nil {
-		return nil, fmt.Errorf("crewjam: %w", crewErr)
+		if crewErr != nil {
+			return nil, fmt.Errorf("crewjam: %w", crewErr)
+		}
+		return nil, errors.New("no verified signature covers the assertion")
 	}
 	var a saml.Assertion
 	if err := unmarshal(el, &a); err != nil {
 		return nil, fmt.Errorf("reading the signed assertion: %v (crewjam: %v)", err, crewErr)
+	}
+	if crewErr == nil && (got == nil || got.ID != a.ID) {
+		return nil, errors.New("crewjam returned another assertion than the signed one")
 	}
 	return &a, nil
 }
