@@ -52,7 +52,11 @@ func (c *serveCommand) run(ctx context.Context, m *Main) error {
 		MaxBodyBytes: cfg.Server.MaxBodyBytes,
 		Ready:        web.CheckerFunc(func(ctx context.Context) error { return storeReady(ctx, s) }),
 	})
-	if _, err := m.wireWeb(ctx, cfg, srv, s, kek, log); err != nil {
+	webp, err := m.wireWeb(ctx, cfg, srv, s, kek, log)
+	if err != nil {
+		return err
+	}
+	if _, err := m.wireAudit(ctx, cfg, srv, s, boot.Key, webp.IdP.RequireAdmin, log); err != nil {
 		return err
 	}
 

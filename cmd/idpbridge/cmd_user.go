@@ -10,6 +10,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"idpbridge/idp/audit"
 	"idpbridge/idp/connector/local"
 	"idpbridge/idp/store"
 )
@@ -105,8 +106,13 @@ func (c *userAddCommand) run(ctx context.Context, m *Main) error {
 		return err
 	}
 	now := m.Now().UTC()
-	err = s.CreateUser(ctx, store.User{Username: c.username, PasswordHash: hash, Attributes: attrs,
-		Groups: dedupe(c.groups), CreatedAt: now, UpdatedAt: now})
+	err = s.InTx(ctx, func(tx store.Tx) error {
+		u := store.User{Username: c.username, PasswordHash: hash, Attributes: attrs, Groups: dedupe(c.groups), CreatedAt: now, UpdatedAt: now}
+		if err := tx.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		return m.auditAdmin(ctx, tx, audit.AdminUserAdded, audit.TargetUser, c.username, map[string]string{"groups": strings.Join(u.Groups, ",")})
+	})
 	if errors.Is(err, store.ErrConflict) {
 		return fmt.Errorf("user %q already exists", c.username)
 	}
@@ -174,7 +180,7 @@ func (c *userPasswdCommand) run(ctx context.Context, m *Main) error {
 	if err != nil {
 		return err
 	}
-	err = m.updateUser(ctx, c.configPath, c.username, func(u *store.User) { u.PasswordHash = hash })
+	err = m.updateUser(ctx, c.configPath, c.username, audit.AdminUserPasswordChanged, func(u *store.User) { u.PasswordHash = hash })
 	if err != nil {
 		return err
 	}
@@ -185,10 +191,10 @@ func (c *userPasswdCommand) run(ctx context.Context, m *Main) error {
 	return nil
 }
 
-// updateUser loads a user, applies change and stores it in one transaction;
-// when the user ends up disabled, the same transaction revokes the user's
-// browser sessions.
-func (m *Main) updateUser(ctx context.Context, configPath, username string, change func(*store.User)) error {
+// updateUser loads a user, applies change and stores it in one transaction
+// with its audit record (action); when the user ends up disabled, the same
+// transaction revokes the user's browser sessions.
+func (m *Main) updateUser(ctx context.Context, configPath, username string, action audit.AdminAction, change func(*store.User)) error {
 	cfg, err := m.loadConfig(configPath)
 	if err != nil {
 		return err
@@ -209,9 +215,11 @@ func (m *Main) updateUser(ctx context.Context, configPath, username string, chan
 		}
 		if u.Disabled {
 			// A disabled account is signed out everywhere, at once.
-			_, err = tx.RevokeUserBrowserSessions(ctx, local.Name, u.Username, u.UpdatedAt)
+			if _, err = tx.RevokeUserBrowserSessions(ctx, local.Name, u.Username, u.UpdatedAt); err != nil {
+				return err
+			}
 		}
-		return err
+		return m.auditAdmin(ctx, tx, action, audit.TargetUser, u.Username, nil)
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("no user %q", username)
@@ -244,7 +252,11 @@ func (c *userDisableCommand) summary() string {
 }
 func (c *userDisableCommand) flags(fs *flag.FlagSet) { c.addConfigFlag(fs) }
 func (c *userDisableCommand) run(ctx context.Context, m *Main) error {
-	if err := m.updateUser(ctx, c.configPath, c.username, func(u *store.User) { u.Disabled = !c.enable }); err != nil {
+	action := audit.AdminUserDisabled
+	if c.enable {
+		action = audit.AdminUserEnabled
+	}
+	if err := m.updateUser(ctx, c.configPath, c.username, action, func(u *store.User) { u.Disabled = !c.enable }); err != nil {
 		return err
 	}
 	fmt.Fprintf(m.Stdout, "%sd user %s\n", strings.TrimPrefix(c.name(), "user "), c.username)

@@ -36,6 +36,7 @@ type Config struct {
 	Log      LogConfig      `yaml:"log"`
 	Keys     KeysConfig     `yaml:"keys"`
 	Login    LoginConfig    `yaml:"login"`
+	Audit    AuditConfig    `yaml:"audit,omitempty"`
 }
 
 // ServerConfig is the HTTP listener.
@@ -336,6 +337,7 @@ func (c *Config) Validate(getenv func(string) string) []string {
 		}
 	}
 	c.validateLogin(&p)
+	c.validateAudit(&p)
 	sort.Strings(p)
 	return p
 }

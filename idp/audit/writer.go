@@ -59,7 +59,8 @@ type WriterOptions struct {
 	CommitTimeout time.Duration
 }
 
-// NewWriter returns a Writer on s.
+// NewWriter returns a Writer on s. s may be nil for a Writer used only
+// with Append.
 func NewWriter(s store.Store, opt WriterOptions) *Writer {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
@@ -69,7 +70,7 @@ func NewWriter(s store.Store, opt WriterOptions) *Writer {
 	}
 	if opt.Concurrency <= 0 {
 		opt.Concurrency = 2
-		if s.Backend() == "sqlite" {
+		if s != nil && s.Backend() == "sqlite" {
 			opt.Concurrency = 1
 		}
 	}
@@ -103,7 +104,7 @@ func (w *Writer) Log(ctx context.Context, recs ...Record) error {
 		return err
 	}
 	w.mu.Lock()
-	if w.closed {
+	if w.closed || w.store == nil {
 		w.mu.Unlock()
 		return ErrWriterClosed
 	}
