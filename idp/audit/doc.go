@@ -9,10 +9,20 @@
 // wrote. STS events use eventSource "sts.amazonaws.com"; the IdP's own events
 // use eventSource "idpbridge" (see the IdP builders for their shapes).
 //
-// Everything here is pure: builders take the event ID, the request ID and the
+// The builders are pure: they take the event ID, the request ID and the
 // time as arguments, read no clock, draw no randomness and do no I/O. The
-// trail writer, digests, queries and export, which store and read these
-// records, sit beside them in this package.
+// trail itself sits beside them in this package:
+//
+//   - Writer stores records (store.AuditStore): Append inside the caller's
+//     transaction, Log in group commits for high-rate events; both fail
+//     closed.
+//   - Sealer folds committed rows, in chain order, into digests signed with
+//     the IdP's key, each naming the previous one's hash (like CloudTrail's
+//     log-file integrity digests); Verify recomputes the chain and names
+//     the first row or digest that does not match; Prune removes whole
+//     months and records that in the chain.
+//   - Lookup pages through the trail newest first (EventsHandler serves it
+//     as JSON); ExportFiles and ExportStream write CloudTrail log files.
 //
 // Secrets never enter a record. The builders' inputs have no field for a
 // session token, secret key, password or assertion; the one place CloudTrail

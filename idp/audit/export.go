@@ -154,9 +154,13 @@ func (x *exporter) progress() {
 	}
 }
 
-// write appends one record, re-encoded from the stored JSON so that its
-// members are in CloudTrail's order whatever the database did to them.
+// write appends one record. A record stored as written (SQLite keeps the
+// text) goes out as it is; one the database reordered (PostgreSQL's jsonb)
+// is re-encoded so that its members are in CloudTrail's order.
 func (x *exporter) write(f *exportStream, e store.AuditEvent) error {
+	if bytes.HasPrefix(e.Record, []byte(`{"eventVersion":`)) && json.Valid(e.Record) {
+		return x.count(f.record(e.Record))
+	}
 	rec, err := DecodeRecord(e.Record)
 	if err != nil {
 		return fmt.Errorf("row %d: %w", e.Seq, err)
@@ -167,7 +171,11 @@ func (x *exporter) write(f *exportStream, e store.AuditEvent) error {
 	if err := enc.Encode(rec); err != nil {
 		return fmt.Errorf("row %d: %w", e.Seq, err)
 	}
-	n, err := f.record(bytes.TrimSuffix(x.buf.Bytes(), []byte("\n")))
+	return x.count(f.record(bytes.TrimSuffix(x.buf.Bytes(), []byte("\n"))))
+}
+
+// count accounts for a record written.
+func (x *exporter) count(n int, err error) error {
 	if err != nil {
 		return err
 	}

@@ -208,8 +208,23 @@ func secretKey(k string) bool {
 	if k == "" {
 		return false
 	}
-	k = strings.NewReplacer("_", "", "-", "").Replace(strings.ToLower(k))
-	return secretNames[k]
+	var buf [32]byte
+	b := buf[:0]
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		switch {
+		case c >= 0x80:
+			// Unicode case folding can turn non-ASCII letters into ASCII
+			// ones (the Kelvin sign into "k"): the general path.
+			return secretNames[strings.NewReplacer("_", "", "-", "").Replace(strings.ToLower(k))]
+		case c == '_' || c == '-':
+			continue
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return secretNames[string(b)]
 }
 
 var jwtPattern = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.`)

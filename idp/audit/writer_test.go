@@ -289,3 +289,19 @@ func TestWriterFailClosedDatabaseLost(t *testing.T) {
 		}
 	})
 }
+
+// secretKey's ASCII fast path agrees with full Unicode case folding.
+func TestSecretKeyFolding(t *testing.T) {
+	slow := func(k string) bool {
+		return k != "" && secretNames[strings.NewReplacer("_", "", "-", "").Replace(strings.ToLower(k))]
+	}
+	for _, k := range []string{"", "password", "Password", "SESSION_TOKEN", "secret-Access-Key", "to\u212Aen", "api_\u212Aey",
+		"passwordx", "roleArn", "sourceIdentity", "x-api-key", "Authorization", "ſecret", "__token__", strings.Repeat("a", 40)} {
+		if got, want := secretKey(k), slow(k); got != want {
+			t.Errorf("secretKey(%q) = %v, want %v", k, got, want)
+		}
+	}
+	if !secretKey("to\u212Aen") {
+		t.Error(`a Kelvin sign in "token" hides it`)
+	}
+}

@@ -41,7 +41,11 @@ type AuditStore interface {
 
 	// ListSealableAuditEvents returns, in chain order, at most limit events
 	// after position after that are sealable: committed, and such that no
-	// event can later appear at a position before them.
+	// event can later appear at a position before them. On PostgreSQL that
+	// means inserted by a transaction older than every write transaction
+	// still running on the server, so a long-running writer anywhere on it
+	// (even in another database) holds sealing back until it ends. Call it
+	// outside any transaction that has written.
 	ListSealableAuditEvents(ctx context.Context, after AuditPos, limit int) ([]AuditEvent, error)
 
 	// ScanAuditChain calls fn for every stored event with after < position
