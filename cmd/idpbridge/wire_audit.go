@@ -61,12 +61,22 @@ func (c *Config) validateAudit(p *problems) {
 type auditParts struct {
 	Writer *audit.Writer
 	Sealer *audit.Sealer
+
+	store store.Store
+	now   func() time.Time
+	log   *slog.Logger
+}
+
+// Mount serves GET /admin/api/events on srv behind requireAdmin (the admin
+// guard of the web IdP), for wiring that builds the guard after the trail.
+func (a *auditParts) Mount(srv *web.Server, requireAdmin func(http.Handler) http.Handler) {
+	srv.Handle("GET /admin/api/events", requireAdmin(audit.EventsHandler(a.store, a.now, a.log)))
 }
 
 // wireAudit starts the audit trail for serve: the writer, and the sealer in
 // the background until ctx ends (both stopped by m.Close). With
 // requireAdmin it mounts GET /admin/api/events behind it; with nil it
-// mounts nothing.
+// mounts nothing (call Mount later).
 func (m *Main) wireAudit(ctx context.Context, cfg *Config, srv *web.Server, s store.Store, key *signing.Key,
 	requireAdmin func(http.Handler) http.Handler, log *slog.Logger) (*auditParts, error) {
 	now := m.Now()
@@ -94,10 +104,11 @@ func (m *Main) wireAudit(ctx context.Context, cfg *Config, srv *web.Server, s st
 		<-done
 		return w.Close()
 	})
+	parts := &auditParts{Writer: w, Sealer: sealer, store: s, now: m.Now, log: log}
 	if requireAdmin != nil {
-		srv.Handle("GET /admin/api/events", requireAdmin(audit.EventsHandler(s, m.Now, log)))
+		parts.Mount(srv, requireAdmin)
 	}
-	return &auditParts{Writer: w, Sealer: sealer}, nil
+	return parts, nil
 }
 
 // auditAdmin records an administrator's change made from the command line
