@@ -117,6 +117,10 @@
 //     Its 1,000-node traversal budget also means a signed element of more
 //     than about 1,000 elements cannot be verified; hence MaxElements.
 //
+// goxmldsig (and so crewjam alone) verifies ECDSA only in the ASN.1 DER
+// form it signs in, and rejects the r||s form of XML-DSig (RFC 4050, RFC
+// 6931) that xmlsec1, Shibboleth and Santuario write: TestXmlsec1Interop.
+//
 // It also ACCEPTS, where this package rejects: WithComments
 // canonicalization or transform, transforms in any order, an XPath
 // transform (ignored), ds:Object, KeyName, two X509Certificates, an
