@@ -56,7 +56,11 @@ func (c *serveCommand) run(ctx context.Context, m *Main) error {
 	if err != nil {
 		return err
 	}
-	if _, err := m.wireAudit(ctx, cfg, srv, s, boot.Key, webp.IdP.RequireAdmin, log); err != nil {
+	ap, err := m.wireAudit(ctx, cfg, srv, s, boot.Key, webp.IdP.RequireAdmin, log)
+	if err != nil {
+		return err
+	}
+	if _, err := m.wireSSO(ctx, cfg, srv, s, kek, webp, ap.Writer, log); err != nil {
 		return err
 	}
 

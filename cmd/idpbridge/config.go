@@ -37,6 +37,9 @@ type Config struct {
 	Keys     KeysConfig     `yaml:"keys"`
 	Login    LoginConfig    `yaml:"login"`
 	Audit    AuditConfig    `yaml:"audit,omitempty"`
+
+	Mappings         MappingsConfig         `yaml:"mappings,omitempty"`
+	ServiceProviders ServiceProvidersConfig `yaml:"service_providers,omitempty"`
 }
 
 // ServerConfig is the HTTP listener.
@@ -338,6 +341,7 @@ func (c *Config) Validate(getenv func(string) string) []string {
 	}
 	c.validateLogin(&p)
 	c.validateAudit(&p)
+	c.validateSSO(&p)
 	sort.Strings(p)
 	return p
 }

@@ -324,7 +324,9 @@ func resolveConfig(sp ServiceProviderConfig, baseURL string) (resolved, []config
 			add("entity_id", "required with acs_url")
 		case r.acsURL == "":
 			add("acs_url", "required with entity_id")
-		default:
+		case sp.ACSURL != "":
+			// A preset's own URL is AWS's or under server.base_url, which
+			// is checked (and reported) on its own.
 			if err := checkHTTPURL(r.acsURL); err != nil {
 				add("acs_url", "service provider %q: %v", sp.Name, err)
 			}

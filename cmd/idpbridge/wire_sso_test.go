@@ -1,0 +1,322 @@
+package main
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/crewjam/saml"
+
+	"idpbridge/attributes"
+	"idpbridge/idp/sso"
+)
+
+const ssoTestConfig = `
+mappings:
+  - name: aws-default
+    source_identity: {from: username, required: true}
+    role_session_name: {from: mail}
+    session_duration: 7200
+    roles:
+      - group: '^AWS-(\d{12})-(.+)$'
+        role_arn: 'arn:aws:iam::$1:role/$2'
+        provider_arn: 'arn:aws:iam::$1:saml-provider/idpbridge'
+    principal_tags: {Department: {from: department}, CostCenter: {from: costCenter}}
+    transitive_tag_keys: [Department]
+service_providers:
+  - {name: aws, preset: aws, mapping: aws-default}
+`
+
+var (
+	samlResponseField = regexp.MustCompile(`name="SAMLResponse" value="([^"]+)"`)
+	relayStateField   = regexp.MustCompile(`name="RelayState" value="([^"]+)"`)
+)
+
+// TestServeSAMLThroughLogin runs the whole IdP-initiated flow against a
+// served idpbridge: the browser asks for AWS, signs in on the login form
+// (with its CSRF field), comes back, and gets the auto-POST form whose
+// signed assertion carries exactly the mapped attributes.
+func TestServeSAMLThroughLogin(t *testing.T) {
+	c := newCLI(t)
+	addr := freeAddr(t)
+	base := "http://" + addr
+	path := writeRawConfig(t, fmt.Sprintf("server:\n  listen: %s\n  base_url: %s\nlog: {level: warn}\n%s", addr, base, ssoTestConfig))
+	if out, stderr, code := c.run("correct-horse-battery\n", "user", "add", "DiegoRamirez", "--password-stdin", "--config", path,
+		"--attr", "mail=diego@example.com", "--attr", "department=Engineering", "--attr", "costCenter=CC-42",
+		"--group", "AWS-111111111111-CriticalRole", "--group", "AWS-123456789012-Developer", "--group", "staff"); code != 0 {
+		t.Fatalf("user add: %d %s %s", code, out, stderr)
+	}
+	serveOnce(t, c, path, func(base, _ string) {
+		jar, _ := cookiejar.New(nil)
+		client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		fetch := func(method, target string, form url.Values) (int, string, string) {
+			t.Helper()
+			req, _ := http.NewRequest(method, base+target, strings.NewReader(form.Encode()))
+			if method == "POST" {
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				req.Header.Set("Origin", base)
+			}
+			res, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body)
+			return res.StatusCode, string(b), res.Header.Get("Location")
+		}
+
+		relay := "https://console.aws.amazon.com/iam/home"
+		start := "/saml/idp-initiated?sp=aws&RelayState=" + url.QueryEscape(relay)
+		code, body, loc := fetch("GET", start, nil)
+		if code != http.StatusFound || !strings.HasPrefix(loc, "/login?") {
+			t.Fatalf("GET %s = %d %q:\n%s", start, code, loc, body)
+		}
+		code, body, _ = fetch("GET", loc, nil)
+		tok := csrfField.FindStringSubmatch(body)
+		next := regexp.MustCompile(`name="next" value="([^"]+)"`).FindStringSubmatch(body)
+		if code != 200 || tok == nil || next == nil {
+			t.Fatalf("login form = %d:\n%s", code, body)
+		}
+		code, body, loc = fetch("POST", "/login", url.Values{"csrf_token": {tok[1]}, "username": {"DiegoRamirez"},
+			"password": {"correct-horse-battery"}, "next": {html.UnescapeString(next[1])}})
+		if code != http.StatusSeeOther {
+			t.Fatalf("POST /login = %d %q:\n%s", code, loc, body)
+		}
+		code, body, _ = fetch("GET", loc, nil)
+		m := samlResponseField.FindStringSubmatch(body)
+		if code != 200 || m == nil {
+			t.Fatalf("GET %s after sign-in = %d:\n%s", loc, code, body)
+		}
+		if r := relayStateField.FindStringSubmatch(body); r == nil || html.UnescapeString(r[1]) != relay {
+			t.Errorf("RelayState %v", r)
+		}
+		resp, err := base64.StdEncoding.DecodeString(html.UnescapeString(m[1]))
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		// Verify as AWS would: the served metadata's keys, audience
+		// urn:amazon:webservices, recipient https://signin.aws.amazon.com/saml.
+		_, mdBody, _ := fetch("GET", "/saml/metadata", nil)
+		var md saml.EntityDescriptor
+		if err := xml.Unmarshal([]byte(mdBody), &md); err != nil {
+			t.Fatal(err)
+		}
+		acs, _ := url.Parse(sso.AWSACSURL)
+		entity, _ := url.Parse(sso.AWSEntityID)
+		sp := saml.ServiceProvider{EntityID: sso.AWSEntityID, MetadataURL: *entity, AcsURL: *acs, IDPMetadata: &md, AllowIDPInitiated: true}
+		a, err := sp.ParseXMLResponse(resp, nil, *acs)
+		if err != nil {
+			var ire *saml.InvalidResponseError
+			if ok := asInvalid(err, &ire); ok {
+				err = ire.PrivateErr
+			}
+			t.Fatalf("the assertion does not verify: %v", err)
+		}
+		got := map[string][]string{}
+		for _, st := range a.AttributeStatements {
+			for _, at := range st.Attributes {
+				for _, v := range at.Values {
+					got[at.Name] = append(got[at.Name], v.Value)
+				}
+			}
+		}
+		want := map[string][]string{
+			attributes.AttrRole: {
+				"arn:aws:iam::111111111111:role/CriticalRole,arn:aws:iam::111111111111:saml-provider/idpbridge",
+				"arn:aws:iam::123456789012:role/Developer,arn:aws:iam::123456789012:saml-provider/idpbridge",
+			},
+			attributes.AttrRoleSessionName:                   {"diego@example.com"},
+			attributes.AttrSessionDuration:                   {"7200"},
+			attributes.AttrSourceIdentity:                    {"DiegoRamirez"},
+			attributes.AttrPrincipalTagPrefix + "CostCenter": {"CC-42"},
+			attributes.AttrPrincipalTagPrefix + "Department": {"Engineering"},
+			attributes.AttrTransitiveTagKeys:                 {"Department"},
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("assertion attributes:\n got %v\nwant %v", got, want)
+		}
+		if a.Subject.NameID.Value != "DiegoRamirez" {
+			t.Errorf("NameID %q", a.Subject.NameID.Value)
+		}
+
+		// The portal lists the application.
+		if _, body, _ := fetch("GET", "/", nil); !strings.Contains(body, `href="/saml/idp-initiated?sp=aws"`) {
+			t.Errorf("portal lacks the aws app:\n%s", body)
+		}
+	})
+	out, stderr, code := c.run("", "audit", "lookup", "--source-identity", "DiegoRamirez", "--config", path)
+	if code != 0 || !strings.Contains(out, "IssueAssertion") {
+		t.Errorf("audit lookup: %d\n%s%s", code, out, stderr)
+	}
+}
+
+func asInvalid(err error, target **saml.InvalidResponseError) bool {
+	ire, ok := err.(*saml.InvalidResponseError)
+	if ok {
+		*target = ire
+	}
+	return ok
+}
+
+func TestMappingTestCommand(t *testing.T) {
+	c := newCLI(t)
+	path := writeConfig(t, "")
+	if _, stderr, code := c.run("pw-admin-123456\n", "user", "add", "admin", "--password-stdin", "--config", path); code != 0 {
+		t.Fatalf("user add: %s", stderr)
+	}
+	// Zero-config: the aws app on mapping dev.
+	out, stderr, code := c.run("", "mapping", "test", "--sp", "aws", "--user", "admin", "--config", path)
+	if code != 0 {
+		t.Fatalf("exit %d: %s%s", code, out, stderr)
+	}
+	for _, want := range []string{"mapping dev", "NameID (persistent): admin", attributes.AttrSourceIdentity + "\n      admin\n",
+		"arn:aws:iam::123456789012:role/Developer,arn:aws:iam::123456789012:saml-provider/idpbridge"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	out, _, code = c.run("", "mapping", "test", "--sp", "aws", "--user", "admin", "--json", "--config", path)
+	var rep sso.MappingReport
+	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil || !rep.OK || rep.NameID != "admin" {
+		t.Fatalf("--json: %d %s", code, out)
+	}
+
+	// A mapping that cannot map the person: the exact problems, exit 1.
+	path = writeConfig(t, ssoTestConfig)
+	c.run("pw-admin-123456\n", "user", "add", "admin", "--password-stdin", "--config", path)
+	c.run("pw-admin-123456\n", "user", "add", "aws:root", "--password-stdin", "--config", path, "--group", "AWS-123456789012-Admin", "--attr", "mail=root@example.com")
+	tests := []struct {
+		name, sp, user string
+		want           []string
+	}{
+		{"no role, no mail", "aws", "admin", []string{"No assertion: 2 problem(s)", "role_session_name: your account has no mail", "roles: no AWS role is mapped"}},
+		{"aws: prefix", "aws", "aws:root", []string{"source_identity: your account's username 'aws:root' cannot be a source identity"}},
+		{"unknown sp", "gcp", "admin", []string{`no service provider "gcp" (configured: aws)`}},
+		{"unknown user", "aws", "nobody", []string{`no user "nobody"`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out, stderr, code := c.run("", "mapping", "test", "--sp", tc.sp, "--user", tc.user, "--config", path)
+			if code != 1 {
+				t.Fatalf("exit %d, want 1:\n%s%s", code, out, stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out+stderr, w) {
+					t.Errorf("output lacks %q:\n%s%s", w, out, stderr)
+				}
+			}
+		})
+	}
+	if _, _, code := c.run("", "mapping", "test", "--sp", "aws", "--config", path); code != 2 {
+		t.Errorf("without --user: exit %d, want 2", code)
+	}
+}
+
+func TestSSOConfigValidation(t *testing.T) {
+	c := newCLI(t)
+	path := writeConfig(t, `
+mappings:
+  - name: m
+    role_session_name: {from: mail}
+    roles: [{role_arn: 'arn:aws:iam::123456789012:role/R', provider_arn: 'arn:aws:iam::123456789012:saml-provider/P'}]
+  - name: broken
+    role_session_name: {form: mail}
+service_providers:
+  - {name: aws, preset: aws, mapping: m}
+  - {name: two, mapping: x, entity_id: 'https://two', acs_url: 'javascript:alert(1)'}
+`)
+	_, stderr, code := c.run("", "config", "check", "--config", path)
+	if code != 2 || !strings.Contains(stderr, "mappings[1].role_session_name") || !strings.Contains(stderr, "unknown key") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	path = writeConfig(t, `
+mappings:
+  - name: m
+    role_session_name: {from: mail}
+    roles: [{role_arn: 'arn:aws:iam::123456789012:role/R', provider_arn: 'arn:aws:iam::123456789012:saml-provider/P'}]
+service_providers:
+  - {name: aws, preset: aws, mapping: m}
+  - {name: two, mapping: x, entity_id: 'https://two', acs_url: 'javascript:alert(1)'}
+`)
+	_, stderr, code = c.run("", "config", "check", "--config", path)
+	for _, want := range []string{`service_providers[1].mapping: unknown mapping "x"`, `service_providers[1].acs_url: service provider "two": "javascript:alert(1)" is not an http(s) URL`} {
+		if code != 2 || !strings.Contains(stderr, want) {
+			t.Errorf("exit %d, stderr lacks %q:\n%s", code, want, stderr)
+		}
+	}
+}
+
+func TestKeysCommands(t *testing.T) {
+	c := newCLI(t)
+	path := writeConfig(t, "")
+	states := func() map[string]string {
+		t.Helper()
+		out, stderr, code := c.run("", "keys", "list", "--config", path)
+		if code != 0 {
+			t.Fatalf("keys list: %s", stderr)
+		}
+		st := map[string]string{}
+		for _, line := range strings.Split(out, "\n")[1:] {
+			if f := strings.Fields(line); len(f) >= 2 {
+				st[f[0]] = f[1]
+			}
+		}
+		return st
+	}
+	rotate := func() string {
+		t.Helper()
+		out, stderr, code := c.run("", "keys", "rotate", "--config", path)
+		m := regexp.MustCompile(`Added signing key ([0-9a-f]+) \(state next`).FindStringSubmatch(out)
+		if code != 0 || m == nil {
+			t.Fatalf("keys rotate: %d %s %s", code, out, stderr)
+		}
+		return m[1]
+	}
+	first := rotate()
+	if out, stderr, code := c.run("", "keys", "activate", first, "--config", path); code != 0 || !strings.Contains(out, first+" is now active") {
+		t.Fatalf("activate: %d %s %s", code, out, stderr)
+	}
+	second := rotate()
+	if st := states(); st[first] != "active" || st[second] != "next" {
+		t.Fatalf("after rotate: %v", st)
+	}
+	out, _, code := c.run("", "keys", "activate", second, "--config", path)
+	if code != 0 || !strings.Contains(out, "idpbridge keys retire "+first) {
+		t.Fatalf("activate second: %d %s", code, out)
+	}
+	if st := states(); st[first] != "next" || st[second] != "active" {
+		t.Fatalf("after activate: %v", st)
+	}
+	if _, stderr, code := c.run("", "keys", "retire", second, "--config", path); code != 1 || !strings.Contains(stderr, "is active") {
+		t.Errorf("retire active: %d %s", code, stderr)
+	}
+	if _, _, code := c.run("", "keys", "retire", first, "--config", path); code != 0 {
+		t.Fatal("retire failed")
+	}
+	if st := states(); st[first] != "retired" || st[second] != "active" {
+		t.Fatalf("after retire: %v", st)
+	}
+	if _, stderr, code := c.run("", "keys", "activate", "nope", "--config", path); code != 1 || !strings.Contains(stderr, "no signing key nope") {
+		t.Errorf("activate unknown: %d %s", code, stderr)
+	}
+	if _, _, code := c.run("", "keys", "activate", "--config", path); code != 2 {
+		t.Errorf("activate without ID: exit %d", code)
+	}
+	out, stderr, code := c.run("", "audit", "lookup", "--config", path)
+	for _, ev := range []string{"AdminKeyRotated", "AdminKeyActivated", "AdminKeyRetired"} {
+		if code != 0 || !strings.Contains(out, ev) {
+			t.Errorf("audit lookup lacks %s: %d\n%s%s", ev, code, out, stderr)
+		}
+	}
+}
