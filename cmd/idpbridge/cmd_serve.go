@@ -63,6 +63,9 @@ func (c *serveCommand) run(ctx context.Context, m *Main) error {
 	if _, err := m.wireSSO(ctx, cfg, srv, s, kek, webp, ap.Writer, log); err != nil {
 		return err
 	}
+	if _, err := m.wireSTS(ctx, cfg, srv, s, kek, ap.Writer, log); err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {

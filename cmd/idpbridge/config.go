@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"idpbridge/idp/sts"
 )
 
 // Config is idpbridge's configuration file. Every option is documented in
@@ -40,6 +42,7 @@ type Config struct {
 
 	Mappings         MappingsConfig         `yaml:"mappings,omitempty"`
 	ServiceProviders ServiceProvidersConfig `yaml:"service_providers,omitempty"`
+	STS              sts.Config             `yaml:"sts,omitempty"`
 }
 
 // ServerConfig is the HTTP listener.
@@ -342,6 +345,7 @@ func (c *Config) Validate(getenv func(string) string) []string {
 	c.validateLogin(&p)
 	c.validateAudit(&p)
 	c.validateSSO(&p)
+	p = append(p, c.validateSTS(getenv)...)
 	sort.Strings(p)
 	return p
 }

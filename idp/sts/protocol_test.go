@@ -8,6 +8,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
@@ -182,4 +184,31 @@ func TestSessionPolicies(t *testing.T) {
 		r := e.do(&s, form("AssumeRole", "RoleArn", short, "RoleSessionName", "s2"))
 		wantError(t, r, 403, CodeAccessDenied, "User: arn:aws:sts::123456789012:assumed-role/Long/s1 is not authorized to perform: sts:AssumeRole on resource: "+short)
 	})
+}
+
+// TestClientIP: X-Forwarded-For is believed only from trusted proxies.
+func TestClientIP(t *testing.T) {
+	svc := &Service{proxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}
+	tests := []struct {
+		name, remote, xff, want string
+	}{
+		{"direct client", "203.0.113.7:5555", "198.51.100.1", "203.0.113.7"},
+		{"through a trusted proxy", "10.1.2.3:5555", "198.51.100.1", "198.51.100.1"},
+		{"spoofed left entry", "10.1.2.3:5555", "192.0.2.66, 198.51.100.1, 10.9.9.9", "198.51.100.1"},
+		{"garbage entry stops the walk", "10.1.2.3:5555", "198.51.100.1, junk", "10.1.2.3"},
+		{"IPv6 peer", "[2001:db8::1]:443", "", "2001:db8::1"},
+		{"not host:port", "pipe", "", "pipe"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, "/sts", nil)
+			r.RemoteAddr = tc.remote
+			if tc.xff != "" {
+				r.Header.Set("X-Forwarded-For", tc.xff)
+			}
+			if got := svc.clientIP(r); got != tc.want {
+				t.Fatalf("clientIP = %q, want %q", got, tc.want)
+			}
+		})
+	}
 }

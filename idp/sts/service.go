@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -43,18 +44,22 @@ type Options struct {
 	Rand io.Reader
 	// Logger receives decisions and failures; default discards.
 	Logger *slog.Logger
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (aws:SourceIp, sourceIPAddress); none by default.
+	TrustedProxies []netip.Prefix
 }
 
 // Service is the STS: an http.Handler for the Query API on /sts and /sts/,
 // and the programmatic entry points of its actions.
 type Service struct {
-	dir    *Directory
-	store  store.Store
-	trail  Trail
-	sealer *sealer
-	now    func() time.Time
-	rand   io.Reader
-	log    *slog.Logger
+	dir     *Directory
+	store   store.Store
+	trail   Trail
+	sealer  *sealer
+	now     func() time.Time
+	rand    io.Reader
+	log     *slog.Logger
+	proxies []netip.Prefix
 }
 
 var _ http.Handler = (*Service)(nil)
@@ -74,7 +79,7 @@ func New(opt Options) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{dir: opt.Directory, store: opt.Store, trail: opt.Trail, sealer: sl, now: opt.Now, rand: opt.Rand,
-		log: opt.Logger}
+		log: opt.Logger, proxies: opt.TrustedProxies}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -107,7 +112,7 @@ type call struct {
 // ServeHTTP serves the Query API: POST with a form body (at most
 // MaxBodyBytes) or GET with a query string. Every response is XML.
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	c := &call{r: r, now: s.now().UTC(), userAgent: r.UserAgent(), secure: r.TLS != nil, sourceIP: clientIP(r)}
+	c := &call{r: r, now: s.now().UTC(), userAgent: r.UserAgent(), secure: r.TLS != nil, sourceIP: s.clientIP(r)}
 	c.requestID = s.newID()
 	defer func() {
 		if p := recover(); p != nil {
@@ -202,12 +207,56 @@ func requestParams(r *http.Request, body []byte) (params, *Error) {
 	return p, nil
 }
 
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+// clientIP is the address a request comes from: the TCP peer, unless it is
+// a trusted proxy; then X-Forwarded-For is read from the right, skipping
+// trusted proxies, and the first other address is the client.
+func (s *Service) clientIP(r *http.Request) string {
+	peer := parseAddr(r.RemoteAddr)
+	if !peer.IsValid() {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			return r.RemoteAddr
+		}
+		return host
 	}
-	return host
+	if !s.trusted(peer) {
+		return peer.String()
+	}
+	var hops []string
+	for _, h := range r.Header.Values("X-Forwarded-For") {
+		for part := range strings.SplitSeq(h, ",") {
+			hops = append(hops, strings.TrimSpace(part))
+		}
+	}
+	client := peer
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(hops[i])
+		if err != nil {
+			break
+		}
+		client = a.Unmap()
+		if !s.trusted(client) {
+			break
+		}
+	}
+	return client.String()
+}
+
+func (s *Service) trusted(a netip.Addr) bool {
+	for _, p := range s.proxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+func parseAddr(s string) netip.Addr {
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().Unmap()
+	}
+	a, _ := netip.ParseAddr(s)
+	return a.Unmap()
 }
 
 func (s *Service) newID() string {
