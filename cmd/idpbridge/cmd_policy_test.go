@@ -212,3 +212,131 @@ func TestPolicySimulateErrors(t *testing.T) {
 		})
 	}
 }
+
+const simulateSTSSection = `
+sts:
+  accounts:
+    - id: "123456789012"
+      users:
+        - name: DevUser
+          policies:
+            - name: assume-dev
+              document:
+                Version: "2012-10-17"
+                Statement:
+                  - {Sid: AssumeDev, Effect: Allow, Action: sts:AssumeRole, Resource: "arn:aws:iam::123456789012:role/teams/Developer_Role"}
+            - name: own-home
+              document: '{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::home/${aws:username}/*"}}'
+      roles:
+        - name: Developer_Role
+          path: /teams/
+          trust_policy:
+            Version: "2012-10-17"
+            Statement:
+              - Sid: DevUserAssumes
+                Effect: Allow
+                Principal: {AWS: "arn:aws:iam::123456789012:user/DevUser"}
+                Action: [sts:AssumeRole, sts:SetSourceIdentity]
+          policies:
+            - name: read-bucket
+              document:
+                Statement: {Sid: ReadBucket, Effect: Allow, Action: "s3:*", Resource: "arn:aws:s3:::example-bucket/*"}
+            - name: deny-secrets
+              document:
+                Statement: {Sid: NoSecrets, Effect: Deny, Action: "s3:*", Resource: "arn:aws:s3:::example-bucket/secret/*"}
+`
+
+func TestPolicySimulateConfiguredPrincipal(t *testing.T) {
+	const (
+		acct    = "123456789012"
+		devUser = "arn:aws:iam::123456789012:user/DevUser"
+		role    = "arn:aws:iam::123456789012:role/teams/Developer_Role"
+	)
+	path := writeConfig(t, simulateSTSSection)
+	userCtx := map[string][]string{"aws:PrincipalArn": {devUser}, "aws:PrincipalAccount": {acct}, "aws:username": {"DevUser"}}
+	roleCtx := map[string][]string{"aws:PrincipalArn": {role}, "aws:PrincipalAccount": {acct}}
+	tests := []struct {
+		name string
+		args []string
+		want simOutput
+	}{
+		{"user policy allows",
+			[]string{"--user", "DevUser", "--action", "sts:AssumeRole", "--resource", role},
+			simOutput{"allowed", []simStatement{{"assume-dev", 0, "AssumeDev", "Allow"}}, userCtx}},
+		{"user policy with a variable from the derived aws:username",
+			[]string{"--user", "DevUser", "--action", "s3:GetObject", "--resource", "arn:aws:s3:::home/DevUser/notes.txt"},
+			simOutput{"allowed", []simStatement{{"own-home", 0, "", "Allow"}}, userCtx}},
+		{"user policy, implicit deny",
+			[]string{"--user", "DevUser", "--action", "s3:GetObject", "--resource", "arn:aws:s3:::home/Bob/notes.txt"},
+			simOutput{"implicitDeny", []simStatement{}, userCtx}},
+		{"role permission policies allow",
+			[]string{"--role", "Developer_Role", "--action", "s3:GetObject", "--resource", "arn:aws:s3:::example-bucket/a"},
+			simOutput{"allowed", []simStatement{{"read-bucket", 0, "ReadBucket", "Allow"}}, roleCtx}},
+		{"role permission policies deny explicitly",
+			[]string{"--role", "Developer_Role", "--action", "s3:GetObject", "--resource", "arn:aws:s3:::example-bucket/secret/k"},
+			simOutput{"explicitDeny", []simStatement{{"deny-secrets", 0, "NoSecrets", "Deny"}}, roleCtx}},
+		{"role with an extra policy file",
+			[]string{"--role", "Developer_Role", "--policy", policyDir + "deny.json", "--action", "s3:PutObject", "--resource", "arn:aws:s3:::example-bucket/a"},
+			simOutput{"explicitDeny", []simStatement{{policyDir + "deny.json", 0, "NoWrites", "Deny"}}, roleCtx}},
+		{"trust policy for a trusted principal, on the role's ARN by default",
+			[]string{"--role", "Developer_Role", "--trust", "--action", "sts:AssumeRole", "--principal", devUser},
+			simOutput{"allowed", []simStatement{{"trust_policy", 0, "DevUserAssumes", "Allow"}}, userCtx}},
+		{"trust policy for another principal",
+			[]string{"--role", "Developer_Role", "--trust", "--action", "sts:AssumeRole", "--principal", "arn:aws:iam::123456789012:user/Bob"},
+			simOutput{"implicitDeny", []simStatement{},
+				map[string][]string{"aws:PrincipalArn": {"arn:aws:iam::123456789012:user/Bob"}, "aws:PrincipalAccount": {acct}, "aws:username": {"Bob"}}}},
+		{"trust policy for another resource",
+			[]string{"--role", "Developer_Role", "--trust", "--action", "sts:AssumeRole", "--principal", devUser, "--resource", "arn:aws:iam::123456789012:role/Other"},
+			simOutput{"allowed", []simStatement{{"trust_policy", 0, "DevUserAssumes", "Allow"}}, userCtx}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"policy", "simulate", "--json", "--config", path, "--account", acct}, tc.args...)
+			stdout, stderr, code := newCLI(t).run("", args...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			var got simOutput
+			if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+				t.Fatalf("decode %q: %v", stdout, err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got  %+v\nwant %+v", got, tc.want)
+			}
+		})
+	}
+
+	errTests := []struct {
+		name     string
+		args     []string
+		code     int
+		contains string
+	}{
+		{"unknown account", []string{"--account", "111122223333", "--role", "Developer_Role"}, 2, "account 111122223333 is not configured"},
+		{"unknown role", []string{"--account", acct, "--role", "Nope"}, 2, `has no role "Nope"`},
+		{"unknown user", []string{"--account", acct, "--user", "Nope"}, 2, `has no user "Nope"`},
+		{"role without account", []string{"--role", "Developer_Role"}, 2, "account: missing"},
+		{"role and user", []string{"--account", acct, "--role", "Developer_Role", "--user", "DevUser"}, 2, "not both"},
+		{"trust for a user", []string{"--account", acct, "--user", "DevUser", "--trust"}, 2, "only a role has a trust policy"},
+		{"account alone", []string{"--account", acct}, 2, "role: missing"},
+	}
+	for _, tc := range errTests {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"policy", "simulate", "--config", path, "--action", "s3:GetObject", "--resource", "*"}, tc.args...)
+			_, stderr, code := newCLI(t).run("", args...)
+			if code != tc.code || !strings.Contains(stderr, tc.contains) {
+				t.Errorf("exit %d, stderr %q; want %d containing %q", code, stderr, tc.code, tc.contains)
+			}
+		})
+	}
+
+	t.Run("invalid configuration", func(t *testing.T) {
+		bad := writeConfig(t, strings.Replace(simulateSTSSection, "Effect: Deny", "Effect: Refuse", 1))
+		_, stderr, code := newCLI(t).run("", "policy", "simulate", "--config", bad, "--account", acct, "--role", "Developer_Role",
+			"--action", "s3:GetObject", "--resource", "*")
+		want := `sts.accounts[0].roles[0].policies[1].document: Statement[0].Effect`
+		if code != 2 || !strings.Contains(stderr, want) {
+			t.Errorf("exit %d, stderr %q; want 2 containing %q", code, stderr, want)
+		}
+	})
+}

@@ -13,6 +13,23 @@ type Ref struct {
 // IsZero reports whether ref names no principal.
 func (ref Ref) IsZero() bool { return ref == Ref{} }
 
+// Check reports, as an *InputError, a ref that does not name an account
+// and exactly one of a role or a user, or that asks for a user's trust
+// policy.
+func (ref Ref) Check() error {
+	switch {
+	case ref.Account == "":
+		return inputErrorf("account", "missing: a configured role or user needs its account ID")
+	case ref.Role == "" && ref.User == "":
+		return inputErrorf("role", "missing: give a role or a user of account %s", ref.Account)
+	case ref.Role != "" && ref.User != "":
+		return inputErrorf("user", "give a role or a user, not both")
+	case ref.Trust && ref.Role == "":
+		return inputErrorf("trust", "only a role has a trust policy")
+	}
+	return nil
+}
+
 // Principals looks up configured principals.
 type Principals interface {
 	// Lookup returns what to evaluate for ref, which names an account and
@@ -42,16 +59,10 @@ type Resolved struct {
 // in has none. A malformed ref is an *InputError; errors of ps.Lookup are
 // returned as they are.
 func Configure(in *Input, ps Principals, ref Ref) error {
-	switch {
-	case ref.Account == "":
-		return inputErrorf("account", "missing: a configured role or user needs its account ID")
-	case ref.Role == "" && ref.User == "":
-		return inputErrorf("role", "missing: give a role or a user of account %s", ref.Account)
-	case ref.Role != "" && ref.User != "":
-		return inputErrorf("user", "give a role or a user, not both")
-	case ref.Trust && ref.Role == "":
-		return inputErrorf("trust", "only a role has a trust policy")
-	case ps == nil:
+	if err := ref.Check(); err != nil {
+		return err
+	}
+	if ps == nil {
 		return inputErrorf("account", "no principals are configured")
 	}
 	res, err := ps.Lookup(ref)
