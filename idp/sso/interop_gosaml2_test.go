@@ -1,9 +1,3 @@
-//go:build gosaml2
-
-// This test needs github.com/russellhaering/gosaml2 v0.12.0 in go.mod
-// (go get github.com/russellhaering/gosaml2@v0.12.0); then delete the
-// build constraint above so that it runs with the others.
-
 package sso
 
 import (
