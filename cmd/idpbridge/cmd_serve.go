@@ -10,7 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"idpbridge/idp/policy/simulate"
 	"idpbridge/idp/store"
+	"idpbridge/idp/sts"
 	"idpbridge/idp/web"
 )
 
@@ -52,20 +54,28 @@ func (c *serveCommand) run(ctx context.Context, m *Main) error {
 		MaxBodyBytes: cfg.Server.MaxBodyBytes,
 		Ready:        web.CheckerFunc(func(ctx context.Context) error { return storeReady(ctx, s) }),
 	})
-	webp, err := m.wireWeb(ctx, cfg, srv, s, kek, log)
+	// The trail comes first: sign-ins, assertions, STS calls and admin
+	// changes are all written through it.
+	ap, err := m.wireAudit(ctx, cfg, srv, s, boot.Key, nil, log)
 	if err != nil {
 		return err
 	}
-	ap, err := m.wireAudit(ctx, cfg, srv, s, boot.Key, webp.IdP.RequireAdmin, log)
+	webp, err := m.wireWeb(ctx, cfg, srv, s, kek, ap.Writer, log)
 	if err != nil {
 		return err
 	}
+	ap.Mount(srv, webp.IdP.RequireAdmin)
 	if _, err := m.wireSSO(ctx, cfg, srv, s, kek, webp, ap.Writer, log); err != nil {
 		return err
 	}
-	if _, err := m.wireSTS(ctx, cfg, srv, s, kek, ap.Writer, log); err != nil {
+	svc, err := m.wireSTS(ctx, cfg, srv, s, kek, ap.Writer, log)
+	if err != nil {
 		return err
 	}
+	srv.Handle("POST /admin/api/policy/simulate", webp.IdP.RequireAdmin(simulate.Handler(simulate.HandlerConfig{
+		Principals: stsPrincipals{svc.Directory()},
+		Logger:     log,
+	})))
 
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
@@ -148,6 +158,17 @@ func (m *Main) printBanner(cfg *Config, s store.Store, boot *bootstrapResult, ad
 		fmt.Fprintf(w, "\nCreated the SAML signing key %s (RSA-%d, certificate valid until %s),\n",
 			boot.Key.ID, boot.Key.PrivateKey.N.BitLen(), boot.Key.Certificate.NotAfter.Format("2006-01-02"))
 		fmt.Fprintf(w, "  sealed in the database with the key-encryption key.\n")
+	}
+	if cfg.Demo {
+		root := strings.TrimSuffix(base, "/")
+		fmt.Fprintf(w, "\nDemo: no service provider or STS account is configured, so the built-in STS has\n")
+		fmt.Fprintf(w, "  account %s with the role %s, trusting this IdP (SAML provider %s).\n", sts.DemoAccountID, sts.DemoRoleName, sts.DemoProviderName)
+		fmt.Fprintf(w, "  1. Sign in at %s/login as admin.\n", root)
+		fmt.Fprintf(w, "  2. Open \"builtin\" on your portal: the STS assumes %s with your username as\n", sts.DemoRoleName)
+		fmt.Fprintf(w, "     source identity and shows the session and its credentials (endpoint %s/sts/).\n", root)
+		fmt.Fprintf(w, "  3. Find who acted through the role in the audit trail:\n")
+		fmt.Fprintf(w, "       go run ./cmd/idpbridge audit lookup --source-identity admin\n")
+		fmt.Fprintf(w, "  Configure service_providers and sts.accounts (see config.example.yaml) to replace the demo.\n")
 	}
 	fmt.Fprintln(w)
 }

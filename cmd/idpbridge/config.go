@@ -43,6 +43,11 @@ type Config struct {
 	Mappings         MappingsConfig         `yaml:"mappings,omitempty"`
 	ServiceProviders ServiceProvidersConfig `yaml:"service_providers,omitempty"`
 	STS              sts.Config             `yaml:"sts,omitempty"`
+
+	// Demo is set when neither service providers nor STS accounts are
+	// configured: serve then adds the demo account (sts.DemoAccount) that
+	// the zero-config service provider "builtin" signs in to.
+	Demo bool `yaml:"-"`
 }
 
 // ServerConfig is the HTTP listener.
@@ -165,10 +170,22 @@ func LoadConfig(path string, getenv func(string) string) (*Config, error) {
 			return nil, &ConfigError{File: path, Problems: err}
 		}
 	}
+	cfg.applyDemo()
 	if problems := cfg.Validate(getenv); len(problems) > 0 {
 		return nil, &ConfigError{File: path, Problems: problems}
 	}
 	return &cfg, nil
+}
+
+// applyDemo adds the demo STS account when neither service providers nor
+// STS accounts are configured: the zero-config setup, in which everyone
+// who signs in may try the built-in STS from the portal.
+func (c *Config) applyDemo() {
+	if len(c.ServiceProviders) > 0 || len(c.STS.Accounts) > 0 {
+		return
+	}
+	c.STS.Accounts = []sts.AccountConfig{sts.DemoAccount()}
+	c.Demo = true
 }
 
 func unwrapPathError(err error) error {

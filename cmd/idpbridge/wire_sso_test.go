@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
@@ -15,9 +16,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awssts "github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/crewjam/saml"
 
 	"idpbridge/attributes"
+	"idpbridge/idp/audit"
 	"idpbridge/idp/sso"
 )
 
@@ -37,6 +41,29 @@ service_providers:
   - {name: aws, preset: aws, mapping: aws-default}
 `
 
+// ssoSTSSection lets the built-in STS accept the assertions made for AWS
+// sign-in: idpbridge's own keys as the SAML provider idpbridge, and a
+// Developer role that trusts it to set a source identity and tags.
+const ssoSTSSection = `
+sts:
+  accounts:
+    - id: "123456789012"
+      saml_providers:
+        - {name: idpbridge, metadata: self}
+      roles:
+        - name: Developer
+          max_session_duration: 7200
+          trust_policy:
+            Version: "2012-10-17"
+            Statement:
+              - Effect: Allow
+                Principal: {Federated: "arn:aws:iam::123456789012:saml-provider/idpbridge"}
+                Action: [sts:AssumeRoleWithSAML, sts:SetSourceIdentity, sts:TagSession]
+                Condition:
+                  StringEquals: {SAML:aud: "https://signin.aws.amazon.com/saml"}
+                  StringLike: {sts:SourceIdentity: "?*"}
+`
+
 var (
 	samlResponseField = regexp.MustCompile(`name="SAMLResponse" value="([^"]+)"`)
 	relayStateField   = regexp.MustCompile(`name="RelayState" value="([^"]+)"`)
@@ -45,12 +72,15 @@ var (
 // TestServeSAMLThroughLogin runs the whole IdP-initiated flow against a
 // served idpbridge: the browser asks for AWS, signs in on the login form
 // (with its CSRF field), comes back, and gets the auto-POST form whose
-// signed assertion carries exactly the mapped attributes.
+// signed assertion carries exactly the mapped attributes. The same
+// assertion then goes to the built-in STS through the AWS SDK for Go,
+// which returns a session carrying DiegoRamirez as source identity; the
+// audit trail holds both the assertion and the STS call under that name.
 func TestServeSAMLThroughLogin(t *testing.T) {
 	c := newCLI(t)
 	addr := freeAddr(t)
 	base := "http://" + addr
-	path := writeRawConfig(t, fmt.Sprintf("server:\n  listen: %s\n  base_url: %s\nlog: {level: warn}\n%s", addr, base, ssoTestConfig))
+	path := writeRawConfig(t, fmt.Sprintf("server:\n  listen: %s\n  base_url: %s\nlog: {level: warn}\n%s%s", addr, base, ssoTestConfig, ssoSTSSection))
 	if out, stderr, code := c.run("correct-horse-battery\n", "user", "add", "DiegoRamirez", "--password-stdin", "--config", path,
 		"--attr", "mail=diego@example.com", "--attr", "department=Engineering", "--attr", "costCenter=CC-42",
 		"--group", "AWS-111111111111-CriticalRole", "--group", "AWS-123456789012-Developer", "--group", "staff"); code != 0 {
@@ -150,14 +180,72 @@ func TestServeSAMLThroughLogin(t *testing.T) {
 			t.Errorf("NameID %q", a.Subject.NameID.Value)
 		}
 
+		// The built-in STS accepts the assertion, as AWS would.
+		stsClient := awssts.New(awssts.Options{Region: "us-east-1", BaseEndpoint: aws.String(base + "/sts/"), RetryMaxAttempts: 1})
+		out, err := stsClient.AssumeRoleWithSAML(context.Background(), &awssts.AssumeRoleWithSAMLInput{
+			RoleArn:       aws.String("arn:aws:iam::123456789012:role/Developer"),
+			PrincipalArn:  aws.String("arn:aws:iam::123456789012:saml-provider/idpbridge"),
+			SAMLAssertion: aws.String(html.UnescapeString(m[1])),
+		})
+		if err != nil {
+			t.Fatalf("AssumeRoleWithSAML with the IdP's assertion: %v", err)
+		}
+		if got := aws.ToString(out.SourceIdentity); got != "DiegoRamirez" {
+			t.Errorf("SourceIdentity = %q, want DiegoRamirez", got)
+		}
+		if got := aws.ToString(out.AssumedRoleUser.Arn); got != "arn:aws:sts::123456789012:assumed-role/Developer/diego@example.com" {
+			t.Errorf("AssumedRoleUser.Arn = %q", got)
+		}
+		if got := aws.ToString(out.Issuer); got != base+"/saml/metadata" {
+			t.Errorf("Issuer = %q", got)
+		}
+		if !strings.HasPrefix(aws.ToString(out.Credentials.AccessKeyId), "ASIA") {
+			t.Errorf("AccessKeyId = %q", aws.ToString(out.Credentials.AccessKeyId))
+		}
+		// The assertion is single-use.
+		if _, err := stsClient.AssumeRoleWithSAML(context.Background(), &awssts.AssumeRoleWithSAMLInput{
+			RoleArn:       aws.String("arn:aws:iam::123456789012:role/Developer"),
+			PrincipalArn:  aws.String("arn:aws:iam::123456789012:saml-provider/idpbridge"),
+			SAMLAssertion: aws.String(html.UnescapeString(m[1])),
+		}); err == nil {
+			t.Error("the same assertion was accepted twice")
+		}
+
 		// The portal lists the application.
 		if _, body, _ := fetch("GET", "/", nil); !strings.Contains(body, `href="/saml/idp-initiated?sp=aws"`) {
 			t.Errorf("portal lacks the aws app:\n%s", body)
 		}
 	})
-	out, stderr, code := c.run("", "audit", "lookup", "--source-identity", "DiegoRamirez", "--config", path)
-	if code != 0 || !strings.Contains(out, "IssueAssertion") {
-		t.Errorf("audit lookup: %d\n%s%s", code, out, stderr)
+	out, stderr, code := c.run("", "audit", "lookup", "--source-identity", "DiegoRamirez", "--config", path, "--json")
+	if code != 0 {
+		t.Fatalf("audit lookup: %d\n%s%s", code, out, stderr)
+	}
+	var page struct {
+		Events []audit.Record `json:"events"`
+	}
+	if err := json.Unmarshal([]byte(out), &page); err != nil {
+		t.Fatalf("audit lookup --json: %v\n%s", err, out)
+	}
+	seen := map[string]int{}
+	for _, r := range page.Events {
+		seen[r.EventName+"/"+r.ErrorCode]++
+		if r.EventName == "AssumeRoleWithSAML" && r.ErrorCode == "" {
+			if r.UserIdentity.Type != audit.TypeSAMLUser || r.UserIdentity.UserName != "DiegoRamirez" {
+				t.Errorf("AssumeRoleWithSAML userIdentity = %+v", r.UserIdentity)
+			}
+		}
+	}
+	if seen["IssueAssertion/"] != 1 || seen["AssumeRoleWithSAML/"] != 1 {
+		t.Errorf("records found by source identity DiegoRamirez: %v\n%s", seen, out)
+	}
+	if _, ok := seen["SignIn/"]; ok {
+		// A sign-in carries no source identity; it is found by principal.
+		t.Errorf("a SignIn record carries the source identity: %v", seen)
+	}
+	// serve writes sign-ins to the trail.
+	out, stderr, code = c.run("", "audit", "lookup", "--event", "SignIn", "--config", path)
+	if code != 0 || !regexp.MustCompile(`(?m)SignIn\s+local:DiegoRamirez\s.*ok$`).MatchString(out) {
+		t.Errorf("audit lookup --event SignIn: %d\n%s%s", code, out, stderr)
 	}
 }
 

@@ -2,14 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/netip"
 	"strings"
 	"time"
 
-	"idpbridge/idp/audit"
 	"idpbridge/idp/connector/local"
 	"idpbridge/idp/store"
 	"idpbridge/idp/ui"
@@ -96,10 +94,11 @@ type webParts struct {
 }
 
 // wireWeb mounts the browser side of the IdP on srv: login, logout, the
-// portal and static assets, with sessions and rate limits in s and cookie
-// keys derived from the key-encryption key. It prunes expired sessions and
+// portal and static assets, with sessions and rate limits in s, cookie keys
+// derived from the key-encryption key, and sign-in and sign-out records
+// written through events (a sign-in whose record fails is refused). It prunes expired sessions and
 // old failures until ctx ends.
-func (m *Main) wireWeb(ctx context.Context, cfg *Config, srv *web.Server, s store.Store, kek []byte, log *slog.Logger) (*webParts, error) {
+func (m *Main) wireWeb(ctx context.Context, cfg *Config, srv *web.Server, s store.Store, kek []byte, events web.EventLog, log *slog.Logger) (*webParts, error) {
 	pages, err := ui.Load(templates.FS, "login", "portal", "error")
 	if err != nil {
 		return nil, err
@@ -124,7 +123,7 @@ func (m *Main) wireWeb(ctx context.Context, cfg *Config, srv *web.Server, s stor
 		Connector:       conn,
 		ConnectorName:   local.Name,
 		Pages:           pages,
-		Events:          logEvents{log: log},
+		Events:          events,
 		SessionLifetime: time.Duration(cfg.Login.SessionLifetime),
 		RateLimit: web.RateLimit{MaxFailuresPerUser: rl.MaxFailuresPerUser,
 			MaxFailuresPerAddress: rl.MaxFailuresPerAddress, Window: time.Duration(rl.Window)},
@@ -156,20 +155,4 @@ func prune(ctx context.Context, idp *web.IdP, log *slog.Logger, every time.Durat
 		case <-t.C:
 		}
 	}
-}
-
-// logEvents writes sign-in and sign-out records to the log, one JSON
-// record per line under the message "audit". It stands in until the audit
-// trail writer is wired here; it never fails.
-type logEvents struct{ log *slog.Logger }
-
-func (l logEvents) Log(ctx context.Context, recs ...audit.Record) error {
-	for _, r := range recs {
-		b, err := json.Marshal(r)
-		if err != nil {
-			return fmt.Errorf("audit record: %w", err)
-		}
-		l.log.LogAttrs(ctx, slog.LevelInfo, "audit", slog.String("event", r.EventName), slog.String("record", string(b)))
-	}
-	return nil
 }
