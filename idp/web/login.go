@@ -172,15 +172,20 @@ func (p *IdP) logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if live {
-		id := s.Identity
-		ev := audit.SignOutEvent(p.call(r, now, p.clientAddr(r), audit.IdpbridgeUser(id.Username, id.Connector)))
-		if err := p.record(r.Context(), ev); err != nil {
-			// The session is over whatever the trail says.
-			p.log.Error("record sign-out", "user", id.Username, "err", err)
-		}
-		p.log.Info("signed out", "user", id.Username, "connector", id.Connector)
+		p.recordSignOut(r, now, s)
 	}
 	seeOther(w, "/login")
+}
+
+// recordSignOut writes the SignOut record of session s. The session is
+// over whatever the trail says: a failure is logged, not shown.
+func (p *IdP) recordSignOut(r *http.Request, now time.Time, s idp.Session) {
+	id := s.Identity
+	ev := audit.SignOutEvent(p.call(r, now, p.clientAddr(r), audit.IdpbridgeUser(id.Username, id.Connector)))
+	if err := p.record(r.Context(), ev); err != nil {
+		p.log.Error("record sign-out", "user", id.Username, "err", err)
+	}
+	p.log.Info("signed out", "user", id.Username, "connector", id.Connector)
 }
 
 // authenticate asks the connector, with the reason when it can give one.

@@ -378,6 +378,13 @@ func TestEndForSingleLogout(t *testing.T) {
 	if err := ti.End(newRecorder(), requestWithCookie("other", "x")); err != nil {
 		t.Fatalf("End without a session: %v", err)
 	}
+	var out []string
+	for _, r := range ti.events.records() {
+		out = append(out, r.EventName+":"+r.UserIdentity.UserName)
+	}
+	if strings.Join(out, ",") != "SignIn:alice,SignOut:alice" {
+		t.Fatalf("audit events after single logout = %v", out)
+	}
 }
 
 func TestUserDisableRevokesAtOnce(t *testing.T) {

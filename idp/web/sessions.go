@@ -119,10 +119,18 @@ func (p *IdP) LoginURL(next string) string {
 	return "/login?next=" + url.QueryEscape(next)
 }
 
-// End implements sso.Sessions. Without a session it only clears the cookie.
+// End implements sso.Sessions (single logout): it ends the session and
+// writes its SignOut record. Without a session it only clears the cookie.
 func (p *IdP) End(w http.ResponseWriter, r *http.Request) error {
-	_, _, err := p.end(w, r)
-	return err
+	now := p.opt.Now()
+	s, live, err := p.end(w, r)
+	if err != nil {
+		return err
+	}
+	if live {
+		p.recordSignOut(r, now, s)
+	}
+	return nil
 }
 
 // end revokes r's session and then clears its cookie, returning who it was
