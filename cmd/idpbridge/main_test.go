@@ -388,3 +388,47 @@ func TestServeRefusesOldSchemaWithoutAutoMigrate(t *testing.T) {
 		t.Fatalf("second migrate:\n%s", out)
 	}
 }
+
+// TestExampleConfigFederationExample un-comments the federation example of
+// config.example.yaml and checks that it validates, replaces the demo, and
+// brings the principals it shows.
+func TestExampleConfigFederationExample(t *testing.T) {
+	raw, err := os.ReadFile("../../config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(raw), "# --- example: begin\n")
+	block, _, ok2 := strings.Cut(rest, "# --- example: end")
+	if !ok || !ok2 {
+		t.Fatal("config.example.yaml lacks the example markers")
+	}
+	var b strings.Builder
+	for _, line := range strings.Split(strings.TrimSuffix(block, "\n"), "\n") {
+		switch {
+		case line == "#":
+			b.WriteString("\n")
+		case strings.HasPrefix(line, "# "):
+			b.WriteString(strings.TrimPrefix(line, "# ") + "\n")
+		default:
+			t.Fatalf("example line not commented with \"# \": %q", line)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "example.yaml")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadConfig(path, func(k string) string {
+		if k == "DEVUSER_SECRET" {
+			return "example-secret-of-devuser"
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatalf("the federation example does not validate: %v", err)
+	}
+	if cfg.Demo || len(cfg.ServiceProviders) != 3 || len(cfg.Mappings) != 1 || len(cfg.STS.Accounts) != 1 ||
+		len(cfg.STS.Accounts[0].Roles) != 1 || len(cfg.STS.Accounts[0].Users) != 1 {
+		t.Fatalf("the example is not what it shows: demo=%v sps=%d mappings=%d accounts=%+v", cfg.Demo,
+			len(cfg.ServiceProviders), len(cfg.Mappings), cfg.STS.Accounts)
+	}
+}
