@@ -11,7 +11,9 @@ import (
 
 	"idpbridge/idp/store"
 	"idpbridge/idp/sts"
+	"idpbridge/idp/ui"
 	"idpbridge/idp/web"
+	"idpbridge/templates"
 )
 
 // stsBuildOptions is the environment the sts section is checked and built
@@ -28,7 +30,9 @@ func (c *Config) validateSTS(getenv func(string) string) []string {
 }
 
 // wireSTS builds the STS from the sts section and mounts its Query API on
-// POST and GET /sts and /sts/. Session tokens are sealed under a key
+// POST and GET /sts and /sts/, and the browser sign-in endpoint on
+// POST /sts/saml (the SSO "builtin" preset's ACS URL), whose role
+// chooser's tokens are keyed from kek. Session tokens are sealed under a key
 // derived from kek; audit records go through trail (the audit Writer) in
 // the issuing transaction; idpbridge's own SAML provider ("metadata: self")
 // trusts the active and next signing keys in the store. Until ctx ends it
@@ -66,6 +70,23 @@ func (m *Main) wireSTS(ctx context.Context, cfg *Config, srv *web.Server, s stor
 	for _, pattern := range []string{"POST /sts", "POST /sts/{$}", "GET /sts", "GET /sts/{$}"} {
 		srv.Handle(pattern, svc)
 	}
+	pages, err := ui.Load(templates.FS, "error", "sts_roles", "sts_session")
+	if err != nil {
+		return nil, err
+	}
+	signin, err := web.NewSTSSignIn(web.STSSignInOptions{
+		STS:            svc,
+		Pages:          pages,
+		Secret:         kek,
+		BaseURL:        cfg.Server.BaseURL,
+		TrustedProxies: proxies,
+		Logger:         log,
+		Now:            m.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	srv.Handle("POST "+web.STSSignInPath, signin)
 	pruneCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {

@@ -6,13 +6,19 @@ import (
 	"strings"
 )
 
-// clientAddr is the address a request comes from: the TCP peer, unless the
-// peer is a trusted proxy. Then X-Forwarded-For is read from the right,
-// skipping trusted proxies; the first other address is the client. An
-// unparsable entry stops the walk at the last trusted hop.
+// clientAddr is the address a request comes from (see clientAddrVia), with
+// the IdP's trusted proxies.
 func (p *IdP) clientAddr(r *http.Request) netip.Addr {
+	return clientAddrVia(r, p.opt.TrustedProxies)
+}
+
+// clientAddrVia is the address a request comes from: the TCP peer, unless
+// the peer is one of the trusted proxies. Then X-Forwarded-For is read from
+// the right, skipping trusted proxies; the first other address is the
+// client. An unparsable entry stops the walk at the last trusted hop.
+func clientAddrVia(r *http.Request, proxies []netip.Prefix) netip.Addr {
 	peer := remoteAddr(r.RemoteAddr)
-	if !p.trusted(peer) {
+	if !trustedProxy(proxies, peer) {
 		return peer
 	}
 	var hops []string
@@ -28,18 +34,19 @@ func (p *IdP) clientAddr(r *http.Request) netip.Addr {
 			return client
 		}
 		client = a.Unmap()
-		if !p.trusted(client) {
+		if !trustedProxy(proxies, client) {
 			return client
 		}
 	}
 	return client
 }
 
-func (p *IdP) trusted(a netip.Addr) bool {
+// trustedProxy reports whether a is a valid address within one of proxies.
+func trustedProxy(proxies []netip.Prefix, a netip.Addr) bool {
 	if !a.IsValid() {
 		return false
 	}
-	for _, pr := range p.opt.TrustedProxies {
+	for _, pr := range proxies {
 		if pr.Contains(a) {
 			return true
 		}
