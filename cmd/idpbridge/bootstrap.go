@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 
+	"idpbridge/idp/audit"
 	"idpbridge/idp/connector/local"
 	"idpbridge/idp/signing"
 	"idpbridge/idp/store"
@@ -24,7 +25,7 @@ type bootstrapResult struct {
 
 // bootstrap makes an empty store usable: an "admin" account with a random
 // password when there are no users, and an active signing key when there
-// is none. Replicas starting together may race: the loser's ErrConflict is
+// is none, each with its audit record in the same transaction. Replicas starting together may race: the loser's ErrConflict is
 // not an error, it simply keeps what the winner created.
 func (m *Main) bootstrap(ctx context.Context, cfg *Config, s store.Store, kek []byte) (*bootstrapResult, error) {
 	res := &bootstrapResult{}
@@ -39,8 +40,14 @@ func (m *Main) bootstrap(ctx context.Context, cfg *Config, s store.Store, kek []
 			return nil, err
 		}
 		now := m.Now().UTC()
-		err = s.CreateUser(ctx, store.User{Username: "admin", PasswordHash: hash, Groups: []string{AdminGroup},
-			Attributes: map[string][]string{}, CreatedAt: now, UpdatedAt: now})
+		err = s.InTx(ctx, func(tx store.Tx) error {
+			if err := tx.CreateUser(ctx, store.User{Username: "admin", PasswordHash: hash, Groups: []string{AdminGroup},
+				Attributes: map[string][]string{}, CreatedAt: now, UpdatedAt: now}); err != nil {
+				return err
+			}
+			return m.auditAdmin(ctx, tx, audit.AdminUserAdded, audit.TargetUser, "admin",
+				map[string]string{"groups": AdminGroup, "reason": "first start"})
+		})
 		switch {
 		case err == nil:
 			res.AdminPassword = password
@@ -66,7 +73,14 @@ func (m *Main) bootstrap(ctx context.Context, cfg *Config, s store.Store, kek []
 		if err != nil {
 			return nil, err
 		}
-		switch err := s.CreateSigningKey(ctx, sk); {
+		err = s.InTx(ctx, func(tx store.Tx) error {
+			if err := tx.CreateSigningKey(ctx, sk); err != nil {
+				return err
+			}
+			return m.auditAdmin(ctx, tx, audit.AdminKeyCreated, audit.TargetSigningKey, sk.ID,
+				map[string]string{"state": string(store.KeyActive), "reason": "first start"})
+		})
+		switch {
 		case err == nil:
 			res.KeyCreated = true
 		case errors.Is(err, store.ErrConflict):

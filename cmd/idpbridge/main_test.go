@@ -332,6 +332,15 @@ func testServeTwice(t *testing.T, c *cli, path string) {
 	if !regexp.MustCompile(`(?m)^`+keyID+`\s+active\s`).MatchString(out) || strings.Count(out, "\n") != 2 {
 		t.Errorf("keys list after two starts, want exactly the first key %s, active:\n%s", keyID, out)
 	}
+	// The first start's creations are in the audit trail, once each.
+	out, _, _ = c.run("", "audit", "lookup", "--event", "AdminUserAdded", "--config", path)
+	if strings.Count(out, "AdminUserAdded") != 1 {
+		t.Errorf("audit lookup --event AdminUserAdded after two starts:\n%s", out)
+	}
+	out, _, _ = c.run("", "audit", "lookup", "--event", "AdminKeyCreated", "--json", "--config", path)
+	if strings.Count(out, `"eventName": "AdminKeyCreated"`) != 1 || !strings.Contains(out, `"target": "`+keyID+`"`) {
+		t.Errorf("audit lookup --event AdminKeyCreated after two starts:\n%s", out)
+	}
 	// The printed password is the admin's.
 	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(k string) string { return c.env[k] }, Now: time.Now, Rand: rand.Reader}
 	defer m.Close()

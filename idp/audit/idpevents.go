@@ -132,6 +132,7 @@ const (
 	AdminUserPasswordChanged AdminAction = "AdminUserPasswordChanged"
 	AdminUserDisabled        AdminAction = "AdminUserDisabled"
 	AdminUserEnabled         AdminAction = "AdminUserEnabled"
+	AdminKeyCreated          AdminAction = "AdminKeyCreated"
 	AdminKeyRotated          AdminAction = "AdminKeyRotated"
 	AdminKeyActivated        AdminAction = "AdminKeyActivated"
 	AdminAuditPruned         AdminAction = "AdminAuditPruned"
