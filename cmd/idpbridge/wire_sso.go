@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"maps"
 	"os"
-	"slices"
 
 	"idpbridge/attributes"
 	"idpbridge/idp"
@@ -105,32 +103,5 @@ func (sp storePeople) LookupIdentity(ctx context.Context, username string) (idp.
 	if err != nil {
 		return idp.Identity{}, false, err
 	}
-	return localIdentity(u), true, nil
-}
-
-// localIdentity is the Identity of a local account as the local connector
-// builds it: Email from the attribute "mail" (else "email"), DisplayName
-// from "displayName" (else "cn"), each its first value; every attribute
-// kept.
-func localIdentity(u store.User) idp.Identity {
-	first := func(names ...string) string {
-		for _, n := range names {
-			if v := u.Attributes[n]; len(v) > 0 && v[0] != "" {
-				return v[0]
-			}
-		}
-		return ""
-	}
-	attrs := make(map[string][]string, len(u.Attributes))
-	for k, v := range maps.All(u.Attributes) {
-		attrs[k] = slices.Clone(v)
-	}
-	return idp.Identity{
-		Username:    u.Username,
-		Email:       first("mail", "email"),
-		DisplayName: first("displayName", "cn"),
-		Groups:      slices.Clone(u.Groups),
-		Attributes:  attrs,
-		Connector:   local.Name,
-	}
+	return local.Identity(u), true, nil
 }

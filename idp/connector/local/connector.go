@@ -106,7 +106,7 @@ func (c *Connector) Authenticate(ctx context.Context, username, password string)
 	case u.Disabled:
 		return named, connector.AccountDisabled, nil
 	}
-	return identity(u), connector.Accepted, nil
+	return Identity(u), connector.Accepted, nil
 }
 
 // lookup finds the account; an empty or over-long name is no account.
@@ -134,10 +134,11 @@ func (c *Connector) Active(ctx context.Context, username string) (bool, error) {
 	return !u.Disabled, nil
 }
 
-// identity is the Identity of a local account: Email from the attribute
+// Identity is the Identity of a local account, as sign-in builds it (and
+// as mapping tests must see it): Email from the attribute
 // "mail" (else "email"), DisplayName from "displayName" (else "cn"), each
 // its first value; every attribute is kept in Attributes.
-func identity(u store.User) idp.Identity {
+func Identity(u store.User) idp.Identity {
 	first := func(names ...string) string {
 		for _, n := range names {
 			if v := u.Attributes[n]; len(v) > 0 && v[0] != "" {
