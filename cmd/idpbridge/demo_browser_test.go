@@ -3,19 +3,16 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awssts "github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/chromedp/chromedp"
-)
 
-// chromiumPath is where Debian's chromium package puts the browser.
-const chromiumPath = "/usr/bin/chromium"
+	"idpbridge/idp/web/browsertest"
+)
 
 // TestDemoInBrowser is the newcomer's walk through the zero-config demo in
 // a real browser: sign in as the first-start admin, open "builtin" on the
@@ -24,12 +21,6 @@ const chromiumPath = "/usr/bin/chromium"
 // against the served STS, and `audit lookup --source-identity admin` finds
 // both the assertion and the STS call.
 func TestDemoInBrowser(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("chromium is required under CI: %v", err)
-		}
-		t.Skipf("skipping the browser test: no chromium at %s (apt-get install chromium; under CI=true this fails)", chromiumPath)
-	}
 	c := newCLI(t)
 	addr := freeAddr(t)
 	base := "http://" + addr
@@ -43,23 +34,7 @@ func TestDemoInBrowser(t *testing.T) {
 			t.Fatalf("no admin password in the banner:\n%s", stdout)
 		}
 
-		alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-			chromedp.ExecPath(chromiumPath),
-			chromedp.Headless,
-			chromedp.NoSandbox,
-			chromedp.DisableGPU,
-			chromedp.NoFirstRun,
-			chromedp.Flag("disable-background-networking", true),
-			chromedp.Flag("disable-component-update", true),
-			chromedp.Flag("disable-sync", true),
-			chromedp.Flag("disable-dev-shm-usage", true),
-			chromedp.UserDataDir(t.TempDir()),
-		)
-		defer cancelAlloc()
-		ctx, cancelCtx := chromedp.NewContext(alloc)
-		defer cancelCtx()
-		ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-		defer cancel()
+		ctx := browsertest.New(t)
 
 		err := chromedp.Do(ctx,
 			chromedp.Navigate(base+"/"),

@@ -1,50 +1,24 @@
 package web
 
 import (
-	"context"
-	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
-)
 
-// chromiumPath is where Debian's chromium package puts the browser.
-const chromiumPath = "/usr/bin/chromium"
+	"idpbridge/idp/web/browsertest"
+)
 
 // TestBrowserSignIn drives a real browser through the flow a person sees:
 // the portal sends them to the login form, they sign in as admin and land
 // on the portal listing their application, then sign out. It proves that
 // a browser's own Origin, cookies and redirects pass our checks.
 func TestBrowserSignIn(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("chromium is required under CI: %v", err)
-		}
-		t.Skipf("skipping the browser test: no chromium at %s (apt-get install chromium; under CI=true this fails)", chromiumPath)
-	}
 	s := sqliteStore(t)
 	seedUsers(t, s)
 	ti := newTestIdP(t, s, false)
 
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	defer cancelAlloc()
-	ctx, cancelCtx := chromedp.NewContext(alloc)
-	defer cancelCtx()
-	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
+	ctx := browsertest.New(t)
 
 	if err := chromedp.Do(ctx, chromedp.Navigate(ti.url+"/"), chromedp.WaitVisible(chromedp.CSS("#username"))); err != nil {
 		t.Fatalf("open the portal: %v", err)
