@@ -89,7 +89,11 @@ func (p *Pages) Render(w http.ResponseWriter, status int, name string, data any)
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
+	// same-origin: no URL of ours (which may carry a SAMLRequest or a
+	// RelayState) reaches another site, while our own form posts keep a
+	// real Origin (under no-referrer Chrome sends "Origin: null", which
+	// the Origin check refuses).
+	h.Set("Referrer-Policy", "same-origin")
 	if h.Get("Content-Security-Policy") == "" {
 		h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'none'")
 	}

@@ -22,6 +22,9 @@ func TestEmbeddedPagesLoad(t *testing.T) {
 	if rec.Code != 400 || !strings.Contains(body, "Cannot sign you in") || strings.Contains(body, "<script>alert") {
 		t.Fatalf("error page %d:\n%s", rec.Code, body)
 	}
+	if rec.Header().Get("Referrer-Policy") != "same-origin" {
+		t.Errorf("Referrer-Policy = %q, want same-origin", rec.Header().Get("Referrer-Policy"))
+	}
 	if rec.Header().Get("X-Frame-Options") != "DENY" || !strings.Contains(rec.Header().Get("Content-Security-Policy"), "frame-ancestors 'none'") {
 		t.Fatal("missing framing protection headers")
 	}
