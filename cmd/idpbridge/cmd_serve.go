@@ -164,7 +164,7 @@ func (m *Main) printBanner(cfg *Config, s store.Store, boot *bootstrapResult, ad
 		fmt.Fprintf(w, "\nDemo: no service provider or STS account is configured, so the built-in STS has\n")
 		fmt.Fprintf(w, "  account %s with the role %s, trusting this IdP (SAML provider %s).\n", sts.DemoAccountID, sts.DemoRoleName, sts.DemoProviderName)
 		fmt.Fprintf(w, "  1. Sign in at %s/login as admin.\n", root)
-		fmt.Fprintf(w, "  2. Open \"builtin\" on your portal: the STS assumes %s with your username as\n", sts.DemoRoleName)
+		fmt.Fprintf(w, "  2. Open \"Built-in STS\" on your portal: the STS assumes %s with your username as\n", sts.DemoRoleName)
 		fmt.Fprintf(w, "     source identity and shows the session and its credentials (endpoint %s/sts/).\n", root)
 		fmt.Fprintf(w, "  3. Find who acted through the role in the audit trail:\n")
 		fmt.Fprintf(w, "       go run ./cmd/idpbridge audit lookup --source-identity admin\n")

@@ -26,7 +26,7 @@ func TestDemoInBrowser(t *testing.T) {
 	base := "http://" + addr
 	path := writeRawConfig(t, fmt.Sprintf("server:\n  listen: %s\n  base_url: %s\nlog: {level: warn}\n", addr, base))
 	serveOnce(t, c, path, func(_, stdout string) {
-		if !strings.Contains(stdout, "audit lookup --source-identity admin") || !strings.Contains(stdout, "account 123456789012 with the role Developer") {
+		if !strings.Contains(stdout, "audit lookup --source-identity admin") || !strings.Contains(stdout, `Open "Built-in STS"`) || !strings.Contains(stdout, "account 123456789012 with the role Developer") {
 			t.Errorf("the banner does not explain the demo:\n%s", stdout)
 		}
 		m := passwordLine.FindStringSubmatch(stdout)
@@ -47,6 +47,9 @@ func TestDemoInBrowser(t *testing.T) {
 		if err != nil {
 			page, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("main")))
 			t.Fatalf("sign in and find the builtin app: %v; the page shows:\n%s", err, page)
+		}
+		if name, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`a.app[href*="sp=builtin"]`))); strings.TrimSpace(name) != "Built-in STS" {
+			t.Errorf("the portal names the builtin app %q, want the banner's \"Built-in STS\"", name)
 		}
 		// One click: IdP-initiated SSO, the auto-submitted SAMLResponse to
 		// /sts/saml, and the session page.

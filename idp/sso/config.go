@@ -120,8 +120,10 @@ func DefaultMappings() []attributes.MappingConfig {
 // sign-in) and "builtin" (idpbridge's STS sign-in), both on mapping "dev".
 func DefaultServiceProviders() []ServiceProviderConfig {
 	return []ServiceProviderConfig{
-		{Name: "aws", Preset: PresetAWS, Mapping: DefaultMappingName},
-		{Name: "builtin", Preset: PresetBuiltin, Mapping: DefaultMappingName},
+		{Name: "aws", Preset: PresetAWS, Mapping: DefaultMappingName, DisplayName: "AWS console",
+			Description: "AWS sign-in; works once your AWS account trusts this IdP's metadata"},
+		{Name: "builtin", Preset: PresetBuiltin, Mapping: DefaultMappingName, DisplayName: "Built-in STS",
+			Description: "temporary credentials from idpbridge's own STS, demo account 123456789012"},
 	}
 }
 

@@ -135,7 +135,8 @@ func TestZeroConfigDefaults(t *testing.T) {
 		}
 	}
 	apps := c.Apps(idpIdentity("admin"))
-	if len(apps) != 2 || apps[0].Name != "aws" || apps[0].URL != "/saml/idp-initiated?sp=aws" || apps[1].Name != "builtin" {
+	if len(apps) != 2 || apps[0].Name != "aws" || apps[0].URL != "/saml/idp-initiated?sp=aws" || apps[1].Name != "builtin" ||
+		apps[0].DisplayName != "AWS console" || apps[1].DisplayName != "Built-in STS" {
 		t.Errorf("apps %+v", apps)
 	}
 
