@@ -2,8 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -125,6 +130,114 @@ func TestServeSTS(t *testing.T) {
 		out2, _, _ := c.run("", "audit", "lookup", "--config", path, "--source-identity", "DevUser")
 		if !strings.Contains(out2, "AssumeRole") {
 			t.Fatalf("audit lookup --source-identity DevUser:\n%s", out2)
+		}
+	})
+}
+
+// webClient is a cookie-keeping HTTP client for a served idpbridge that
+// does not follow redirects and sends base as the Origin of its POSTs.
+type webClient struct {
+	t      *testing.T
+	base   string
+	client *http.Client
+}
+
+func newWebClient(t *testing.T, base string) *webClient {
+	jar, _ := cookiejar.New(nil)
+	return &webClient{t: t, base: base, client: &http.Client{Jar: jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// do sends a request with body of contentType and returns the status and
+// the body.
+func (w *webClient) do(method, path, contentType, origin, body string) (int, string) {
+	w.t.Helper()
+	req, _ := http.NewRequest(method, w.base+path, strings.NewReader(body))
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if origin != "" {
+		req.Header.Set("Origin", origin)
+	}
+	res, err := w.client.Do(req)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// signIn signs in through the login form.
+func (w *webClient) signIn(user, password string) {
+	w.t.Helper()
+	code, body := w.do("GET", "/login", "", "", "")
+	tok := csrfField.FindStringSubmatch(body)
+	if code != 200 || tok == nil {
+		w.t.Fatalf("GET /login = %d:\n%s", code, body)
+	}
+	form := url.Values{"csrf_token": {tok[1]}, "username": {user}, "password": {password}}.Encode()
+	if code, body := w.do("POST", "/login", "application/x-www-form-urlencoded", w.base, form); code != http.StatusSeeOther {
+		w.t.Fatalf("POST /login as %s = %d:\n%s", user, code, body)
+	}
+}
+
+// TestServePolicySimulateAPI: serve answers POST /admin/api/policy/simulate
+// for administrators only, from its own origin, with the configured
+// principals of the sts section.
+func TestServePolicySimulateAPI(t *testing.T) {
+	c := newCLI(t)
+	c.env["DEVUSER_SECRET"] = "s3cret-value-of-devuser"
+	addr := freeAddr(t)
+	base := "http://" + addr
+	path := writeRawConfig(t, fmt.Sprintf("server:\n  listen: %s\n  base_url: %s\nlog: {level: warn}\n%s", addr, base, stsTestSection))
+	for _, args := range [][]string{{"alice"}, {"root", "--group", "idpbridge-admins"}} {
+		args = append([]string{"user", "add"}, append(args, "--password-stdin", "--config", path)...)
+		if _, stderr, code := c.run("correct-horse-battery\n", args...); code != 0 {
+			t.Fatalf("user add: %s", stderr)
+		}
+	}
+	serveOnce(t, c, path, func(_, _ string) {
+		const api = "/admin/api/policy/simulate"
+		const jsonType = "application/json"
+		ask := func(si string) string {
+			return `{"account": "123456789012", "user": "DevUser", "action": "sts:SetSourceIdentity",
+				"resource": "arn:aws:iam::123456789012:role/Developer_Role",
+				"principal": "arn:aws:iam::123456789012:user/DevUser",
+				"context": {"sts:SourceIdentity": "` + si + `"}}`
+		}
+
+		anon := newWebClient(t, base)
+		if code, body := anon.do("POST", api, jsonType, base, ask("DevUser")); code != http.StatusUnauthorized {
+			t.Errorf("signed out: %d %s", code, body)
+		}
+		alice := newWebClient(t, base)
+		alice.signIn("alice", "correct-horse-battery")
+		if code, body := alice.do("POST", api, jsonType, base, ask("DevUser")); code != http.StatusForbidden {
+			t.Errorf("not an administrator: %d %s", code, body)
+		}
+
+		admin := newWebClient(t, base)
+		admin.signIn("root", "correct-horse-battery")
+		if code, body := admin.do("POST", api, jsonType, "https://evil.example", ask("DevUser")); code != http.StatusForbidden {
+			t.Errorf("another origin: %d %s", code, body)
+		}
+		for si, want := range map[string]string{"DevUser": "allowed", "Bob": "implicitDeny"} {
+			code, body := admin.do("POST", api, jsonType, base, ask(si))
+			var out struct {
+				Decision string         `json:"decision"`
+				Context  map[string]any `json:"context"`
+			}
+			if err := json.Unmarshal([]byte(body), &out); code != 200 || err != nil || out.Decision != want {
+				t.Errorf("source identity %s: %d %s, want %s", si, code, body, want)
+			}
+			if out.Context["aws:username"] == nil {
+				t.Errorf("the context lacks the derived aws:username: %s", body)
+			}
+		}
+		code, body := admin.do("POST", api, jsonType, base, `{"policies": [{"Statement": [{"Effect": "Maybe"}]}], "action": "s3:GetObject", "resource": "*"}`)
+		if code != http.StatusBadRequest || !strings.Contains(body, "Effect") {
+			t.Errorf("a bad policy: %d %s", code, body)
 		}
 	})
 }
