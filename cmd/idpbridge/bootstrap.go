@@ -61,11 +61,7 @@ func (m *Main) bootstrap(ctx context.Context, cfg *Config, s store.Store, kek []
 		return nil, err
 	}
 	if key == nil {
-		host := "idpbridge"
-		if u, err := url.Parse(cfg.Server.BaseURL); err == nil && u.Hostname() != "" {
-			host = u.Hostname()
-		}
-		key, err = signing.Generate(m.Rand, host, m.Now())
+		key, err = signing.Generate(m.Rand, cfg.certificateHost(), m.Now())
 		if err != nil {
 			return nil, err
 		}
@@ -107,4 +103,13 @@ func activeKey(ctx context.Context, s store.Store, kek []byte) (*signing.Key, er
 		}
 	}
 	return nil, nil
+}
+
+// certificateHost is the subject of a new signing key's self-signed
+// certificate: the base URL's host name, else "idpbridge".
+func (c *Config) certificateHost() string {
+	if u, err := url.Parse(c.Server.BaseURL); err == nil && u.Hostname() != "" {
+		return u.Hostname()
+	}
+	return "idpbridge"
 }

@@ -82,11 +82,7 @@ func (c *auditLookupCommand) run(ctx context.Context, m *Main) error {
 	if c.q.Limit < 1 || c.q.Limit > audit.MaxLimit {
 		return usagef("--limit must be from 1 to %d", audit.MaxLimit)
 	}
-	cfg, err := m.loadConfig(c.configPath)
-	if err != nil {
-		return err
-	}
-	s, err := m.openStore(ctx, cfg, false)
+	_, s, err := m.openConfigured(ctx, c.configPath, false)
 	if err != nil {
 		return err
 	}
@@ -206,11 +202,7 @@ func (c *auditExportCommand) run(ctx context.Context, m *Main) error {
 	if c.out == "-" && c.gzip && isTerminal(m.Stdout) {
 		return usagef("audit export: refusing to write gzip to a terminal; use --out DIR or redirect standard output")
 	}
-	cfg, err := m.loadConfig(c.configPath)
-	if err != nil {
-		return err
-	}
-	s, err := m.openStore(ctx, cfg, false)
+	_, s, err := m.openConfigured(ctx, c.configPath, false)
 	if err != nil {
 		return err
 	}
@@ -277,11 +269,7 @@ func (c *auditVerifyCommand) flags(fs *flag.FlagSet) {
 }
 
 func (c *auditVerifyCommand) run(ctx context.Context, m *Main) error {
-	cfg, err := m.loadConfig(c.configPath)
-	if err != nil {
-		return err
-	}
-	s, err := m.openStore(ctx, cfg, false)
+	_, s, err := m.openConfigured(ctx, c.configPath, false)
 	if err != nil {
 		return err
 	}
@@ -366,11 +354,7 @@ func (*auditSealCommand) summary() string {
 }
 func (c *auditSealCommand) flags(fs *flag.FlagSet) { c.addConfigFlag(fs) }
 func (c *auditSealCommand) run(ctx context.Context, m *Main) error {
-	cfg, err := m.loadConfig(c.configPath)
-	if err != nil {
-		return err
-	}
-	s, err := m.openStore(ctx, cfg, false)
+	cfg, s, err := m.openConfigured(ctx, c.configPath, false)
 	if err != nil {
 		return err
 	}
@@ -416,11 +400,7 @@ func (c *auditPruneCommand) run(ctx context.Context, m *Main) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := m.loadConfig(c.configPath)
-	if err != nil {
-		return err
-	}
-	s, err := m.openStore(ctx, cfg, false)
+	cfg, s, err := m.openConfigured(ctx, c.configPath, false)
 	if err != nil {
 		return err
 	}

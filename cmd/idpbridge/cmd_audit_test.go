@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -61,22 +60,11 @@ func testAuditCLI(t *testing.T, pg bool) {
 		if password == nil {
 			t.Fatalf("no admin password in the banner:\n%s", stdout)
 		}
-		jar, _ := cookiejar.New(nil)
-		client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		web := newWebClient(t, base)
 		fetch := func(method, path string, form url.Values) (int, string) {
 			t.Helper()
-			req, _ := http.NewRequest(method, base+path, strings.NewReader(form.Encode()))
-			if method == "POST" {
-				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-				req.Header.Set("Origin", base)
-			}
-			res, err := client.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer res.Body.Close()
-			b, _ := io.ReadAll(res.Body)
-			return res.StatusCode, string(b)
+			code, body, _ := web.form(method, path, form)
+			return code, body
 		}
 		if code, body := fetch("GET", "/admin/api/events", nil); code != http.StatusUnauthorized {
 			t.Fatalf("events without signing in = %d %s", code, body)

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/url"
 	"strings"
 	"text/tabwriter"
 
@@ -29,11 +28,7 @@ func (*keysListCommand) summary() string {
 }
 func (c *keysListCommand) flags(fs *flag.FlagSet) { c.addConfigFlag(fs) }
 func (c *keysListCommand) run(ctx context.Context, m *Main) error {
-	cfg, err := m.loadConfig(c.configPath)
-	if err != nil {
-		return err
-	}
-	s, err := m.openStore(ctx, cfg, cfg.AutoMigrate())
+	_, s, err := m.openConfigured(ctx, c.configPath, true)
 	if err != nil {
 		return err
 	}
@@ -74,9 +69,6 @@ func (k *keyIDArg) args(pos []string) error {
 	return nil
 }
 
-// AdminKeyRetired is the audit event of keys retire.
-const AdminKeyRetired audit.AdminAction = "AdminKeyRetired"
-
 // keyRecorder writes the audit record of a key change in its transaction.
 func (m *Main) keyRecorder(ctx context.Context, action audit.AdminAction) sso.Recorder {
 	return func(tx store.Tx, ch sso.KeyChange) error {
@@ -102,11 +94,7 @@ func (*keysRotateCommand) summary() string {
 }
 func (c *keysRotateCommand) flags(fs *flag.FlagSet) { c.addConfigFlag(fs) }
 func (c *keysRotateCommand) run(ctx context.Context, m *Main) error {
-	cfg, err := m.loadConfig(c.configPath)
-	if err != nil {
-		return err
-	}
-	s, err := m.openStore(ctx, cfg, cfg.AutoMigrate())
+	cfg, s, err := m.openConfigured(ctx, c.configPath, true)
 	if err != nil {
 		return err
 	}
@@ -114,11 +102,7 @@ func (c *keysRotateCommand) run(ctx context.Context, m *Main) error {
 	if err != nil {
 		return err
 	}
-	host := "idpbridge"
-	if u, err := url.Parse(cfg.Server.BaseURL); err == nil && u.Hostname() != "" {
-		host = u.Hostname()
-	}
-	key, err := sso.RotateKey(ctx, s, kek, m.Rand, host, m.Now(), m.keyRecorder(ctx, audit.AdminKeyRotated))
+	key, err := sso.RotateKey(ctx, s, kek, m.Rand, cfg.certificateHost(), m.Now(), m.keyRecorder(ctx, audit.AdminKeyRotated))
 	if err != nil {
 		return err
 	}
@@ -142,11 +126,7 @@ func (*keysActivateCommand) summary() string {
 }
 func (c *keysActivateCommand) flags(fs *flag.FlagSet) { c.addConfigFlag(fs) }
 func (c *keysActivateCommand) run(ctx context.Context, m *Main) error {
-	cfg, err := m.loadConfig(c.configPath)
-	if err != nil {
-		return err
-	}
-	s, err := m.openStore(ctx, cfg, cfg.AutoMigrate())
+	cfg, s, err := m.openConfigured(ctx, c.configPath, true)
 	if err != nil {
 		return err
 	}
@@ -178,15 +158,11 @@ func (*keysRetireCommand) summary() string {
 }
 func (c *keysRetireCommand) flags(fs *flag.FlagSet) { c.addConfigFlag(fs) }
 func (c *keysRetireCommand) run(ctx context.Context, m *Main) error {
-	cfg, err := m.loadConfig(c.configPath)
+	_, s, err := m.openConfigured(ctx, c.configPath, true)
 	if err != nil {
 		return err
 	}
-	s, err := m.openStore(ctx, cfg, cfg.AutoMigrate())
-	if err != nil {
-		return err
-	}
-	ch, err := sso.RetireKey(ctx, s, c.id, m.keyRecorder(ctx, AdminKeyRetired))
+	ch, err := sso.RetireKey(ctx, s, c.id, m.keyRecorder(ctx, audit.AdminKeyRetired))
 	if err != nil {
 		return err
 	}

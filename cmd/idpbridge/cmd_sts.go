@@ -43,11 +43,7 @@ func (c *stsRevokeCommand) args(pos []string) error {
 }
 
 func (c *stsRevokeCommand) run(ctx context.Context, m *Main) error {
-	cfg, err := m.loadConfig(c.configPath)
-	if err != nil {
-		return err
-	}
-	s, err := m.openStore(ctx, cfg, cfg.AutoMigrate())
+	_, s, err := m.openConfigured(ctx, c.configPath, true)
 	if err != nil {
 		return err
 	}
@@ -107,11 +103,7 @@ func (c *stsSessionsCommand) flags(fs *flag.FlagSet) {
 }
 
 func (c *stsSessionsCommand) run(ctx context.Context, m *Main) error {
-	cfg, err := m.loadConfig(c.configPath)
-	if err != nil {
-		return err
-	}
-	s, err := m.openStore(ctx, cfg, cfg.AutoMigrate())
+	_, s, err := m.openConfigured(ctx, c.configPath, true)
 	if err != nil {
 		return err
 	}

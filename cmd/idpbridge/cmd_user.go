@@ -93,11 +93,7 @@ func (c *userAddCommand) run(ctx context.Context, m *Main) error {
 	} else {
 		password, generated = randomPassword(m.Rand), true
 	}
-	cfg, err := m.loadConfig(c.configPath)
-	if err != nil {
-		return err
-	}
-	s, err := m.openStore(ctx, cfg, cfg.AutoMigrate())
+	_, s, err := m.openConfigured(ctx, c.configPath, true)
 	if err != nil {
 		return err
 	}
@@ -195,11 +191,7 @@ func (c *userPasswdCommand) run(ctx context.Context, m *Main) error {
 // with its audit record (action); when the user ends up disabled, the same
 // transaction revokes the user's browser sessions.
 func (m *Main) updateUser(ctx context.Context, configPath, username string, action audit.AdminAction, change func(*store.User)) error {
-	cfg, err := m.loadConfig(configPath)
-	if err != nil {
-		return err
-	}
-	s, err := m.openStore(ctx, cfg, cfg.AutoMigrate())
+	_, s, err := m.openConfigured(ctx, configPath, true)
 	if err != nil {
 		return err
 	}
@@ -274,11 +266,7 @@ func (*userListCommand) name() string             { return "user list" }
 func (*userListCommand) summary() string          { return "Lists the local users: name, disabled, groups." }
 func (c *userListCommand) flags(fs *flag.FlagSet) { c.addConfigFlag(fs) }
 func (c *userListCommand) run(ctx context.Context, m *Main) error {
-	cfg, err := m.loadConfig(c.configPath)
-	if err != nil {
-		return err
-	}
-	s, err := m.openStore(ctx, cfg, cfg.AutoMigrate())
+	_, s, err := m.openConfigured(ctx, c.configPath, true)
 	if err != nil {
 		return err
 	}

@@ -22,6 +22,21 @@ func (m *Main) loadConfig(path string) (*Config, error) {
 	return LoadConfig(path, m.Getenv)
 }
 
+// openConfigured loads the configuration at path and opens its store. With
+// autoMigrate pending migrations are applied when the configuration allows
+// it (database.auto_migrate); otherwise the schema must be current.
+func (m *Main) openConfigured(ctx context.Context, path string, autoMigrate bool) (*Config, store.Store, error) {
+	cfg, err := m.loadConfig(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := m.openStore(ctx, cfg, autoMigrate && cfg.AutoMigrate())
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, s, nil
+}
+
 // openStore opens the configured store. migrate says what to do with
 // pending migrations: apply them, or refuse to go on.
 func (m *Main) openStore(ctx context.Context, cfg *Config, migrate bool) (store.Store, error) {

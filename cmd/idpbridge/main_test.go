@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -439,5 +441,71 @@ func TestExampleConfigFederationExample(t *testing.T) {
 		len(cfg.STS.Accounts[0].Roles) != 1 || len(cfg.STS.Accounts[0].Users) != 1 {
 		t.Fatalf("the example is not what it shows: demo=%v sps=%d mappings=%d accounts=%+v", cfg.Demo,
 			len(cfg.ServiceProviders), len(cfg.Mappings), cfg.STS.Accounts)
+	}
+}
+
+// webClient is a cookie-keeping HTTP client for a served idpbridge that
+// does not follow redirects and sends base as the Origin of its POSTs.
+type webClient struct {
+	t      *testing.T
+	base   string
+	client *http.Client
+}
+
+func newWebClient(t *testing.T, base string) *webClient {
+	jar, _ := cookiejar.New(nil)
+	return &webClient{t: t, base: base, client: &http.Client{Jar: jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// do sends a request with body of contentType and returns the status and
+// the body.
+func (w *webClient) do(method, path, contentType, origin, body string) (int, string) {
+	w.t.Helper()
+	req, _ := http.NewRequest(method, w.base+path, strings.NewReader(body))
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if origin != "" {
+		req.Header.Set("Origin", origin)
+	}
+	res, err := w.client.Do(req)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// form sends a GET, or a POST of form from the server's own origin, and
+// returns the status, the body and the Location header.
+func (w *webClient) form(method, path string, form url.Values) (int, string, string) {
+	w.t.Helper()
+	req, _ := http.NewRequest(method, w.base+path, strings.NewReader(form.Encode()))
+	if method == "POST" {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", w.base)
+	}
+	res, err := w.client.Do(req)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b), res.Header.Get("Location")
+}
+
+// signIn signs in through the login form.
+func (w *webClient) signIn(user, password string) {
+	w.t.Helper()
+	code, body, _ := w.form("GET", "/login", nil)
+	tok := csrfField.FindStringSubmatch(body)
+	if code != 200 || tok == nil {
+		w.t.Fatalf("GET /login = %d:\n%s", code, body)
+	}
+	form := url.Values{"csrf_token": {tok[1]}, "username": {user}, "password": {password}}
+	if code, body, _ := w.form("POST", "/login", form); code != http.StatusSeeOther {
+		w.t.Fatalf("POST /login as %s = %d:\n%s", user, code, body)
 	}
 }

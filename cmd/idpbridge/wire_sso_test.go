@@ -7,9 +7,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"html"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"reflect"
 	"regexp"
@@ -87,23 +85,7 @@ func TestServeSAMLThroughLogin(t *testing.T) {
 		t.Fatalf("user add: %d %s %s", code, out, stderr)
 	}
 	serveOnce(t, c, path, func(base, _ string) {
-		jar, _ := cookiejar.New(nil)
-		client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-		fetch := func(method, target string, form url.Values) (int, string, string) {
-			t.Helper()
-			req, _ := http.NewRequest(method, base+target, strings.NewReader(form.Encode()))
-			if method == "POST" {
-				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-				req.Header.Set("Origin", base)
-			}
-			res, err := client.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer res.Body.Close()
-			b, _ := io.ReadAll(res.Body)
-			return res.StatusCode, string(b), res.Header.Get("Location")
-		}
+		fetch := newWebClient(t, base).form
 
 		relay := "https://console.aws.amazon.com/iam/home"
 		start := "/saml/idp-initiated?sp=aws&RelayState=" + url.QueryEscape(relay)

@@ -5,10 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -132,54 +129,6 @@ func TestServeSTS(t *testing.T) {
 			t.Fatalf("audit lookup --source-identity DevUser:\n%s", out2)
 		}
 	})
-}
-
-// webClient is a cookie-keeping HTTP client for a served idpbridge that
-// does not follow redirects and sends base as the Origin of its POSTs.
-type webClient struct {
-	t      *testing.T
-	base   string
-	client *http.Client
-}
-
-func newWebClient(t *testing.T, base string) *webClient {
-	jar, _ := cookiejar.New(nil)
-	return &webClient{t: t, base: base, client: &http.Client{Jar: jar,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-}
-
-// do sends a request with body of contentType and returns the status and
-// the body.
-func (w *webClient) do(method, path, contentType, origin, body string) (int, string) {
-	w.t.Helper()
-	req, _ := http.NewRequest(method, w.base+path, strings.NewReader(body))
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	if origin != "" {
-		req.Header.Set("Origin", origin)
-	}
-	res, err := w.client.Do(req)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
-}
-
-// signIn signs in through the login form.
-func (w *webClient) signIn(user, password string) {
-	w.t.Helper()
-	code, body := w.do("GET", "/login", "", "", "")
-	tok := csrfField.FindStringSubmatch(body)
-	if code != 200 || tok == nil {
-		w.t.Fatalf("GET /login = %d:\n%s", code, body)
-	}
-	form := url.Values{"csrf_token": {tok[1]}, "username": {user}, "password": {password}}.Encode()
-	if code, body := w.do("POST", "/login", "application/x-www-form-urlencoded", w.base, form); code != http.StatusSeeOther {
-		w.t.Fatalf("POST /login as %s = %d:\n%s", user, code, body)
-	}
 }
 
 // TestServePolicySimulateAPI: serve answers POST /admin/api/policy/simulate

@@ -2,10 +2,8 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"strings"
@@ -41,23 +39,7 @@ func TestServeSignInAndDisable(t *testing.T) {
 		if m == nil {
 			t.Fatalf("no admin password in the banner:\n%s", stdout)
 		}
-		jar, _ := cookiejar.New(nil)
-		client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-		fetch := func(method, path string, form url.Values) (int, string, string) {
-			t.Helper()
-			req, _ := http.NewRequest(method, base+path, strings.NewReader(form.Encode()))
-			if method == "POST" {
-				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-				req.Header.Set("Origin", base)
-			}
-			res, err := client.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer res.Body.Close()
-			b, _ := io.ReadAll(res.Body)
-			return res.StatusCode, string(b), res.Header.Get("Location")
-		}
+		fetch := newWebClient(t, base).form
 
 		code, body, _ := fetch("GET", "/login", nil)
 		tok := csrfField.FindStringSubmatch(body)

@@ -135,6 +135,7 @@ const (
 	AdminKeyCreated          AdminAction = "AdminKeyCreated"
 	AdminKeyRotated          AdminAction = "AdminKeyRotated"
 	AdminKeyActivated        AdminAction = "AdminKeyActivated"
+	AdminKeyRetired          AdminAction = "AdminKeyRetired"
 	AdminAuditPruned         AdminAction = "AdminAuditPruned"
 	AdminSessionRevoked      AdminAction = "AdminSessionRevoked"
 )
