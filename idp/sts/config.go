@@ -17,6 +17,7 @@ import (
 
 	"idpbridge/attributes"
 	"idpbridge/idp/policy"
+	"idpbridge/idp/sts/sigv4"
 )
 
 // Config is the sts section of the configuration file: the region, the
@@ -266,7 +267,7 @@ func build(c *Config, opt BuildOptions) (*Directory, []string) {
 	if d.Region == "" {
 		d.Region = DefaultRegion
 	}
-	if !validRegion(d.Region) {
+	if !sigv4.ValidRegion(d.Region) {
 		b.add("sts.region", "%q is not a region name like us-east-1", d.Region)
 	}
 	base := strings.TrimSuffix(opt.BaseURL, "/")
@@ -693,27 +694,6 @@ func validAccessKeyID(s string) bool {
 	for _, r := range s[4:] {
 		if !('A' <= r && r <= 'Z' || '0' <= r && r <= '9') {
 			return false
-		}
-	}
-	return true
-}
-
-// validRegion accepts AWS region names such as us-east-1 and us-gov-west-1.
-func validRegion(r string) bool {
-	parts := strings.Split(r, "-")
-	if len(r) > 32 || len(parts) < 3 || len(parts[0]) != 2 {
-		return false
-	}
-	for i, p := range parts {
-		if p == "" {
-			return false
-		}
-		last := i == len(parts)-1
-		for j := 0; j < len(p); j++ {
-			c := p[j]
-			if last && !('0' <= c && c <= '9') || !last && !('a' <= c && c <= 'z') {
-				return false
-			}
 		}
 	}
 	return true

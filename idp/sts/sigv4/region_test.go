@@ -22,8 +22,8 @@ func TestValidRegion(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.region, func(t *testing.T) {
-			if got := validRegion(tc.region); got != tc.want {
-				t.Errorf("validRegion(%q) = %v, want %v", tc.region, got, tc.want)
+			if got := ValidRegion(tc.region); got != tc.want {
+				t.Errorf("ValidRegion(%q) = %v, want %v", tc.region, got, tc.want)
 			}
 		})
 	}

@@ -75,7 +75,7 @@ func (s *Signed) checkTime(now time.Time) error {
 func (s *Signed) checkScope() error {
 	var msgs []string
 	sc := s.Scope
-	if !validRegion(sc.Region) {
+	if !ValidRegion(sc.Region) {
 		msgs = append(msgs, "Credential should be scoped to a valid region, not '"+printable(sc.Region, 64)+"'.")
 	}
 	if sc.Service != Service {
@@ -95,10 +95,10 @@ func (s *Signed) checkScope() error {
 	return nil
 }
 
-// validRegion accepts AWS region names: a two-letter prefix, one or more
+// ValidRegion accepts AWS region names: a two-letter prefix, one or more
 // lower-case words and a number, joined by '-' ("us-east-1", "us-gov-west-1").
 // The region is a signing input only; any well-formed region is accepted.
-func validRegion(r string) bool {
+func ValidRegion(r string) bool {
 	parts := strings.Split(r, "-")
 	if len(r) > 32 || len(parts) < 3 || len(parts[0]) != 2 {
 		return false
