@@ -152,19 +152,10 @@ type signInRefusal struct {
 	reason  string
 }
 
-// ServeHTTP implements http.Handler.
+// ServeHTTP implements http.Handler. A panic is the server's to recover
+// (web.Server answers 500 and logs it).
 func (s *STSSignIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	client := addrString(clientAddrVia(r, s.opt.TrustedProxies))
-	defer func() {
-		if p := recover(); p != nil {
-			if p == http.ErrAbortHandler {
-				panic(p)
-			}
-			s.log.Error("sts sign-in: panic", "client", client, "panic", fmt.Sprint(p), "stack", stack())
-			s.refuse(w, client, &signInRefusal{status: http.StatusInternalServerError, title: "Internal error",
-				message: "Something went wrong on our side. Sign in again from your identity provider.", reason: "panic"})
-		}
-	}()
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		s.refuse(w, client, &signInRefusal{status: http.StatusMethodNotAllowed, title: "Method not allowed",
@@ -303,7 +294,7 @@ func (s *STSSignIn) validChoiceToken(token, samlResponse string) bool {
 
 // stsRolesPage is the data of the "sts_roles" page.
 type stsRolesPage struct {
-	User         string
+	User         string // always empty: the layout reads it, and this page has no IdP session
 	Action       string
 	SAMLResponse string
 	ChoiceToken  string
@@ -312,11 +303,11 @@ type stsRolesPage struct {
 
 // stsRoleChoice is one role on the chooser; Value is what the form posts.
 type stsRoleChoice struct {
-	Value, RoleARN, ProviderARN, Account, RoleName, ProviderName string
+	Value, RoleARN, Account, RoleName, ProviderName string
 }
 
 func describeSTSRole(r attributes.Role) stsRoleChoice {
-	c := stsRoleChoice{Value: r.Value(), RoleARN: r.RoleARN, ProviderARN: r.ProviderARN, RoleName: r.RoleARN, ProviderName: r.ProviderARN}
+	c := stsRoleChoice{Value: r.Value(), RoleARN: r.RoleARN, RoleName: r.RoleARN, ProviderName: r.ProviderARN}
 	if parts := strings.SplitN(r.RoleARN, ":", 6); len(parts) == 6 {
 		c.Account = parts[4]
 		c.RoleName = parts[5][strings.LastIndexByte(parts[5], '/')+1:]
@@ -339,14 +330,12 @@ func (s *STSSignIn) renderChooser(w http.ResponseWriter, samlResponse string, ro
 
 // stsSessionPage is the data of the "sts_session" page.
 type stsSessionPage struct {
-	User            string
+	User            string // always empty, as on stsRolesPage
 	RoleARN         string
 	RoleName        string
-	ProviderARN     string
 	AssumedRoleARN  string
 	SourceIdentity  string // "" when the session has none
 	SessionName     string
-	Subject         string
 	Expiration      string // RFC 3339, UTC
 	ExpiresIn       string // "in 59 minutes"
 	RequestID       string
@@ -390,11 +379,9 @@ func (s *STSSignIn) assume(w http.ResponseWriter, r *http.Request, client, samlR
 	data := stsSessionPage{
 		RoleARN:         role.RoleARN,
 		RoleName:        desc.RoleName,
-		ProviderARN:     role.ProviderARN,
 		AssumedRoleARN:  res.AssumedRoleUser.Arn,
 		SourceIdentity:  res.SourceIdentity,
 		SessionName:     res.AssumedRoleUser.Arn[strings.LastIndexByte(res.AssumedRoleUser.Arn, '/')+1:],
-		Subject:         res.Subject,
 		Expiration:      res.Credentials.Expiration,
 		RequestID:       sess.RequestID,
 		AccessKeyID:     res.Credentials.AccessKeyID,
