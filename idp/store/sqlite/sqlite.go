@@ -34,6 +34,12 @@ type DB struct {
 	db         *sql.DB
 	migrations fs.FS
 	sealer     sync.Mutex // see TryLockAuditSealer
+	// writer admits one InTx at a time, in arrival order. SQLite has one
+	// write lock and InTx takes it at BEGIN (IMMEDIATE); left to SQLite,
+	// waiting writers poll for it and a busy process can starve one past
+	// the busy timeout. Other processes (the CLI beside serve) still wait
+	// on the busy timeout.
+	writer chan struct{}
 	ops
 }
 
@@ -69,7 +75,7 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	return &DB{db: db, migrations: opt.Migrations, ops: ops{q: db}}, nil
+	return &DB{db: db, migrations: opt.Migrations, writer: make(chan struct{}, 1), ops: ops{q: db}}, nil
 }
 
 // Backend implements store.Store.
@@ -84,6 +90,12 @@ func (d *DB) Ping(ctx context.Context) error { return d.db.PingContext(ctx) }
 // InTx implements store.Store. SQLite transactions begin IMMEDIATE, so a
 // writer takes the lock at the start and never fails to upgrade midway.
 func (d *DB) InTx(ctx context.Context, fn func(tx store.Tx) error) (err error) {
+	select {
+	case d.writer <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("begin: %w", ctx.Err())
+	}
+	defer func() { <-d.writer }()
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)

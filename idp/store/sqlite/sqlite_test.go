@@ -2,9 +2,11 @@ package sqlite_test
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"idpbridge/idp/store"
 	"idpbridge/idp/store/sqlite"
@@ -43,3 +45,47 @@ func TestMigrations(t *testing.T) {
 	})
 }
 func BenchmarkStore(b *testing.B) { storetest.Bench(b, newStore) }
+
+// TestWritersQueue: a transaction waits its turn behind a long one in the
+// same process instead of failing when SQLite's busy timeout (here 10ms)
+// runs out, and a waiter whose context ends gives up with that error.
+func TestWritersQueue(t *testing.T) {
+	db := open(t, sqlite.Options{BusyTimeout: 10 * time.Millisecond})
+	if _, err := db.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	held := make(chan struct{})
+	release := make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		first <- db.InTx(context.Background(), func(tx store.Tx) error {
+			close(held)
+			<-release
+			return nil
+		})
+	}()
+	<-held
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := db.InTx(ctx, func(store.Tx) error { return nil }); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a waiter whose context ended: %v, want context.DeadlineExceeded", err)
+	}
+	second := make(chan error, 1)
+	go func() {
+		second <- db.InTx(context.Background(), func(tx store.Tx) error {
+			return tx.CreateUser(context.Background(), store.User{Username: "queued", PasswordHash: "x",
+				Attributes: map[string][]string{}, CreatedAt: time.Now(), UpdatedAt: time.Now()})
+		})
+	}()
+	time.Sleep(100 * time.Millisecond) // ten busy timeouts
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-second; err != nil {
+		t.Fatalf("the queued transaction failed: %v", err)
+	}
+	if _, err := db.GetUser(context.Background(), "queued"); err != nil {
+		t.Fatal(err)
+	}
+}
