@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -176,11 +177,11 @@ func (c *userPasswdCommand) run(ctx context.Context, m *Main) error {
 	if err != nil {
 		return err
 	}
-	err = m.updateUser(ctx, c.configPath, c.username, audit.AdminUserPasswordChanged, func(u *store.User) { u.PasswordHash = hash })
+	n, err := m.updateUser(ctx, c.configPath, c.username, audit.AdminUserPasswordChanged, func(u *store.User) { u.PasswordHash = hash })
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "changed the password of %s\n", c.username)
+	fmt.Fprintf(m.Stdout, "changed the password of %s%s\n", c.username, endedSessions(n))
 	if generated {
 		fmt.Fprintf(m.Stdout, "password: %s\n(shown once)\n", password)
 	}
@@ -188,35 +189,53 @@ func (c *userPasswdCommand) run(ctx context.Context, m *Main) error {
 }
 
 // updateUser loads a user, applies change and stores it in one transaction
-// with its audit record (action); when the user ends up disabled, the same
-// transaction revokes the user's browser sessions.
-func (m *Main) updateUser(ctx context.Context, configPath, username string, action audit.AdminAction, change func(*store.User)) error {
+// with its audit record (action). When the account ends up disabled or its
+// password changed, the same transaction revokes every browser session of
+// the user: sessions live in the store, so every replica refuses them at
+// once. The record then says how many it ended (browserSessionsRevoked),
+// and so does the returned count.
+func (m *Main) updateUser(ctx context.Context, configPath, username string, action audit.AdminAction, change func(*store.User)) (revoked int, err error) {
 	_, s, err := m.openConfigured(ctx, configPath, true)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	err = s.InTx(ctx, func(tx store.Tx) error {
 		u, err := tx.GetUser(ctx, username)
 		if err != nil {
 			return err
 		}
+		oldHash := u.PasswordHash
 		change(&u)
 		u.UpdatedAt = m.Now().UTC()
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
 		}
-		if u.Disabled {
-			// A disabled account is signed out everywhere, at once.
-			if _, err = tx.RevokeUserBrowserSessions(ctx, local.Name, u.Username, u.UpdatedAt); err != nil {
+		var details map[string]string
+		if u.Disabled || u.PasswordHash != oldHash {
+			// Signed out everywhere, at once: whoever knew the old
+			// password, or holds a disabled account's cookie, is locked out.
+			if revoked, err = tx.RevokeUserBrowserSessions(ctx, local.Name, u.Username, u.UpdatedAt); err != nil {
 				return err
 			}
+			details = map[string]string{"browserSessionsRevoked": strconv.Itoa(revoked)}
 		}
-		return m.auditAdmin(ctx, tx, action, audit.TargetUser, u.Username, nil)
+		return m.auditAdmin(ctx, tx, action, audit.TargetUser, u.Username, details)
 	})
 	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("no user %q", username)
+		return 0, fmt.Errorf("no user %q", username)
 	}
-	return err
+	if err != nil {
+		return 0, err
+	}
+	return revoked, nil
+}
+
+// endedSessions is the note a command prints after ending n sessions.
+func endedSessions(n int) string {
+	if n == 1 {
+		return "; ended 1 browser session"
+	}
+	return fmt.Sprintf("; ended %d browser sessions", n)
 }
 
 type userDisableCommand struct {
@@ -248,10 +267,15 @@ func (c *userDisableCommand) run(ctx context.Context, m *Main) error {
 	if c.enable {
 		action = audit.AdminUserEnabled
 	}
-	if err := m.updateUser(ctx, c.configPath, c.username, action, func(u *store.User) { u.Disabled = !c.enable }); err != nil {
+	n, err := m.updateUser(ctx, c.configPath, c.username, action, func(u *store.User) { u.Disabled = !c.enable })
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "%sd user %s\n", strings.TrimPrefix(c.name(), "user "), c.username)
+	note := ""
+	if !c.enable {
+		note = endedSessions(n)
+	}
+	fmt.Fprintf(m.Stdout, "%sd user %s%s\n", strings.TrimPrefix(c.name(), "user "), c.username, note)
 	return nil
 }
 

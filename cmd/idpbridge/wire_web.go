@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"runtime"
 	"strings"
 	"time"
 
@@ -23,9 +24,13 @@ import (
 //	    max_failures_per_user: 5
 //	    max_failures_per_address: 20
 //	    window: 15m
+//	  hash_concurrency: 4       # password checks at once (64 MiB each); default: the CPUs
 type LoginConfig struct {
 	SessionLifetime Duration        `yaml:"session_lifetime"`
 	RateLimit       RateLimitConfig `yaml:"rate_limit"`
+	// HashConcurrency bounds the password hashes checked at once; a
+	// sign-in that finds none free within local.DefaultHashWait gets 503.
+	HashConcurrency int `yaml:"hash_concurrency"`
 }
 
 // RateLimitConfig bounds failed sign-ins within Window, per account name
@@ -46,6 +51,7 @@ func defaultLoginConfig() LoginConfig {
 			MaxFailuresPerAddress: 20,
 			Window:                Duration(15 * time.Minute),
 		},
+		HashConcurrency: runtime.NumCPU(),
 	}
 }
 
@@ -63,6 +69,9 @@ func (c *Config) validateLogin(p *problems) {
 	}
 	if time.Duration(rl.Window) < time.Second {
 		p.add("login.rate_limit.window", "must be at least 1s")
+	}
+	if c.Login.HashConcurrency < 1 {
+		p.add("login.hash_concurrency", "must be at least 1, got %d (each password check running holds 64 MiB)", c.Login.HashConcurrency)
 	}
 	for i, s := range c.Server.TrustedProxies {
 		if _, err := parseProxy(s); err != nil {
@@ -103,7 +112,7 @@ func (m *Main) wireWeb(ctx context.Context, cfg *Config, srv *web.Server, s stor
 	if err != nil {
 		return nil, err
 	}
-	conn, err := local.New(s, local.Options{Rand: m.Rand})
+	conn, err := local.New(s, local.Options{Rand: m.Rand, HashConcurrency: cfg.Login.HashConcurrency})
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package connector
 
 import (
 	"context"
+	"errors"
 
 	"idpbridge/idp"
 )
@@ -16,6 +17,10 @@ type PasswordConnector interface {
 	// whether the password was right.
 	Login(ctx context.Context, username, password string) (id idp.Identity, ok bool, err error)
 }
+
+// ErrBusy reports that a connector did not check the password because too
+// many checks were running: the person should try again in a moment.
+var ErrBusy = errors.New("too many sign-ins at once")
 
 // Outcome is how a password check ended. It is for logs and the audit
 // trail only: the person sees the same answer for every refusal.

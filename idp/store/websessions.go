@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 )
 
@@ -34,6 +36,19 @@ type WebSessionStore interface {
 	RecentLoginFailures(ctx context.Context, key string, since time.Time, limit int) ([]time.Time, error)
 	// ClearLoginFailures forgets every failure of key.
 	ClearLoginFailures(ctx context.Context, key string) error
+	// ReserveLoginAttempt is the rate limit's check and count in one step,
+	// atomic against every other caller on every replica: when each limit's
+	// key holds fewer than its Max failures after since, it records a
+	// failure at at against every key and returns Reserved. Otherwise it
+	// records nothing and returns the time Blocking. The attempt is thus
+	// counted as failed before the password is checked; the caller takes
+	// the failure back (ReleaseLoginAttempt, ClearLoginFailures) when the
+	// attempt did not fail. A limit with Max < 1 or an empty Key is an
+	// error.
+	ReserveLoginAttempt(ctx context.Context, limits []LoginLimit, since, at time.Time) (LoginReservation, error)
+	// ReleaseLoginAttempt deletes one failure of key recorded at at (the
+	// reservation of an attempt that did not fail). None is not an error.
+	ReleaseLoginAttempt(ctx context.Context, key string, at time.Time) error
 	// DeleteLoginFailures deletes the failures recorded before before, and
 	// returns how many.
 	DeleteLoginFailures(ctx context.Context, before time.Time) (int, error)
@@ -59,4 +74,39 @@ type BrowserSession struct {
 	// RevokedAt is when the session was ended (logout, account disabled);
 	// zero while it is not revoked.
 	RevokedAt time.Time
+}
+
+// LoginLimit is one rate-limit bucket of ReserveLoginAttempt: a key (an
+// account or a client address, as the caller names them) and the most
+// failures it may hold within the window.
+type LoginLimit struct {
+	Key string
+	Max int
+}
+
+// LoginReservation is the answer of ReserveLoginAttempt.
+type LoginReservation struct {
+	// Reserved: a failure was recorded against every key.
+	Reserved bool
+	// Blocking, when not Reserved, is the latest, among the keys that hold
+	// their Max failures, of the time of their Max-th newest failure: once
+	// it leaves the window, every key has room again.
+	Blocking time.Time
+}
+
+// CheckLoginLimits reports the first limit ReserveLoginAttempt must refuse:
+// none at all, an empty key, or a maximum below 1.
+func CheckLoginLimits(limits []LoginLimit) error {
+	if len(limits) == 0 {
+		return errors.New("reserve login attempt: no limits")
+	}
+	for i, l := range limits {
+		switch {
+		case l.Key == "":
+			return fmt.Errorf("reserve login attempt: limit %d has an empty key", i)
+		case l.Max < 1:
+			return fmt.Errorf("reserve login attempt: limit %q has maximum %d, want at least 1", l.Key, l.Max)
+		}
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"idpbridge/idp"
 	"idpbridge/idp/audit"
 	"idpbridge/idp/connector"
+	"idpbridge/idp/store"
 	"idpbridge/idp/ui"
 )
 
@@ -35,6 +37,10 @@ type LoginPage struct {
 // msgInvalid is the one answer to every refused password: unknown name,
 // wrong password and disabled account look the same.
 const msgInvalid = "The user name or password is incorrect."
+
+// busyRetry is the Retry-After of a sign-in refused because too many
+// passwords were being checked.
+const busyRetry = 5 * time.Second
 
 // maxUserAgent caps the User-Agent kept in audit records.
 const maxUserAgent = 512
@@ -60,10 +66,12 @@ func (p *IdP) renderLogin(w http.ResponseWriter, r *http.Request, status int, pa
 }
 
 // login checks, in order: CSRF and origin, the rate limits (without
-// looking at the password when over them), the password. A refused
-// password counts against the name and the address; a successful one is
-// recorded before the session cookie is sent, and fails when the record
-// cannot be written.
+// looking at the password when over them), the password. The attempt is
+// counted against the name and the address before the password is
+// checked, and stays counted when the password is refused; a successful
+// one clears the name's failures. A success is recorded before the session
+// cookie is sent, and fails when the record cannot be written. When too
+// many passwords are being checked, the answer is 503 with Retry-After.
 func (p *IdP) login(w http.ResponseWriter, r *http.Request) {
 	if err := p.CheckCSRF(r); err != nil {
 		p.signins.WithLabelValues("csrf").Inc()
@@ -77,37 +85,55 @@ func (p *IdP) login(w http.ResponseWriter, r *http.Request) {
 	addr := p.clientAddr(r)
 	page := LoginPage{Username: username, Next: next}
 
-	keys := []limitKey{
-		{p.userKey(username), p.opt.RateLimit.MaxFailuresPerUser},
-		{addrKey(addr), p.opt.RateLimit.MaxFailuresPerAddress},
-	}
-	retry, limited, err := p.limited(ctx, keys, now)
+	// The attempt counts as a failure from before the password is checked,
+	// so a burst of parallel attempts gets no more checks than the limits
+	// allow; it is taken back below unless the password is refused.
+	userKey, aKey := p.userKey(username), addrKey(addr)
+	res, err := p.opt.Store.ReserveLoginAttempt(ctx, []store.LoginLimit{
+		{Key: userKey, Max: p.opt.RateLimit.MaxFailuresPerUser},
+		{Key: aKey, Max: p.opt.RateLimit.MaxFailuresPerAddress},
+	}, now.Add(-p.opt.RateLimit.Window).UTC(), now.UTC())
 	if err != nil {
-		p.unavailable(w, "read login failures", err)
+		p.unavailable(w, "reserve login attempt", err)
 		return
 	}
-	if limited {
+	if !res.Reserved {
 		p.signins.WithLabelValues("rate_limited").Inc()
+		// The keys have room again when the blocking failure leaves the window.
+		retry := max(res.Blocking.Add(p.opt.RateLimit.Window).Sub(now), time.Second)
 		msg := fmt.Sprintf("Too many failed sign-ins for this account or from your network. Try again in %s.", humanDuration(retry))
 		p.recordFailure(ctx, r, now, addr, audit.Anonymous(), p.opt.ConnectorName, audit.CodeRateLimited, msg, password)
 		w.Header().Set("Retry-After", fmt.Sprint(int(math.Ceil(retry.Seconds()))))
 		p.renderError(w, http.StatusTooManyRequests, ui.ErrorPage{Title: "Too many sign-in attempts", Message: msg})
 		return
 	}
+	// Unless the password is refused, the reservation was no failure.
+	release := []string{userKey, aKey}
+	defer func() {
+		bg := context.WithoutCancel(ctx)
+		for _, k := range release {
+			if err := p.opt.Store.ReleaseLoginAttempt(bg, k, now.UTC()); err != nil {
+				p.log.Warn("release login attempt", "err", err)
+			}
+		}
+	}()
 
 	id, outcome, err := p.authenticate(ctx, username, password)
+	if errors.Is(err, connector.ErrBusy) {
+		p.signins.WithLabelValues("busy").Inc()
+		w.Header().Set("Retry-After", fmt.Sprint(int(busyRetry/time.Second)))
+		p.renderError(w, http.StatusServiceUnavailable, ui.ErrorPage{Title: "Sign-in is busy",
+			Message: "Too many people are signing in right now. Please try again in a few seconds."})
+		return
+	}
 	if err != nil {
 		p.signins.WithLabelValues("error").Inc()
 		p.unavailable(w, "check password", err)
 		return
 	}
 	if outcome != connector.Accepted {
+		release = nil
 		p.signins.WithLabelValues(outcomeLabel(outcome)).Inc()
-		for _, k := range keys {
-			if err := p.opt.Store.RecordLoginFailure(ctx, k.key, now.UTC()); err != nil {
-				p.log.Error("record login failure", "err", err)
-			}
-		}
 		who, conn := audit.Anonymous(), p.opt.ConnectorName
 		if outcome != connector.UnknownUser {
 			who, conn = audit.IdpbridgeUser(id.Username, id.Connector), id.Connector
@@ -144,8 +170,10 @@ func (p *IdP) login(w http.ResponseWriter, r *http.Request) {
 			p.log.Warn("revoke the previous session", "err", err)
 		}
 	}
-	if err := p.opt.Store.ClearLoginFailures(ctx, keys[0].key); err != nil {
+	if err := p.opt.Store.ClearLoginFailures(ctx, userKey); err != nil {
 		p.log.Warn("clear login failures", "err", err)
+	} else {
+		release = []string{aKey}
 	}
 	if err := p.setSessionCookie(w, r, raw); err != nil {
 		p.signins.WithLabelValues("error").Inc()
@@ -218,39 +246,6 @@ func outcomeLabel(o connector.Outcome) string {
 		return "account_disabled"
 	}
 	return "invalid_credentials"
-}
-
-// limitKey is one rate-limit bucket and its maximum.
-type limitKey struct {
-	key string
-	max int
-}
-
-// limited reports whether any bucket holds its maximum of failures within
-// the window, and how long until it no longer does.
-func (p *IdP) limited(ctx context.Context, keys []limitKey, now time.Time) (time.Duration, bool, error) {
-	var retry time.Duration
-	limited := false
-	since := now.Add(-p.opt.RateLimit.Window)
-	for _, k := range keys {
-		times, err := p.opt.Store.RecentLoginFailures(ctx, k.key, since, k.max)
-		if err != nil {
-			return 0, false, err
-		}
-		if len(times) < k.max {
-			continue
-		}
-		limited = true
-		// The bucket drops below max when its max-th newest failure leaves
-		// the window.
-		if d := times[k.max-1].Add(p.opt.RateLimit.Window).Sub(now); d > retry {
-			retry = d
-		}
-	}
-	if limited && retry < time.Second {
-		retry = time.Second
-	}
-	return retry, limited, nil
 }
 
 // userKey is the rate-limit bucket of an account name. The name is keyed

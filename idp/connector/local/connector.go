@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"runtime"
 	"slices"
+	"time"
 
 	"idpbridge/idp"
 	"idpbridge/idp/connector"
@@ -30,13 +32,27 @@ type Options struct {
 	// Verify checks a password against a PHC hash (default VerifyPassword);
 	// tests replace it to observe which hashes are checked.
 	Verify func(hash, password string) (bool, error)
+	// HashConcurrency bounds the password hashes checked at once; each
+	// holds Params.Memory (64 MiB by default) while it runs. Default
+	// runtime.NumCPU(); below 0 is an error.
+	HashConcurrency int
+	// HashWait is how long a sign-in waits for a free hashing slot before
+	// it fails with connector.ErrBusy (default DefaultHashWait).
+	HashWait time.Duration
 }
+
+// DefaultHashWait is how long a sign-in waits for a hashing slot by default.
+const DefaultHashWait = 3 * time.Second
 
 // Connector signs people in with the accounts of the store.
 type Connector struct {
 	users  store.UserStore
 	verify func(hash, password string) (bool, error)
 	dummy  string
+	// slots holds one token per hash running; its capacity is
+	// HashConcurrency.
+	slots chan struct{}
+	wait  time.Duration
 }
 
 var (
@@ -57,6 +73,18 @@ func New(users store.UserStore, opt Options) (*Connector, error) {
 	if opt.Verify == nil {
 		opt.Verify = VerifyPassword
 	}
+	switch {
+	case opt.HashConcurrency < 0:
+		return nil, fmt.Errorf("local connector: hash concurrency %d: must be at least 1", opt.HashConcurrency)
+	case opt.HashConcurrency == 0:
+		opt.HashConcurrency = runtime.NumCPU()
+	}
+	if opt.HashWait < 0 {
+		return nil, fmt.Errorf("local connector: hash wait %v is negative", opt.HashWait)
+	}
+	if opt.HashWait == 0 {
+		opt.HashWait = DefaultHashWait
+	}
 	secret := make([]byte, 32)
 	if _, err := io.ReadFull(opt.Rand, secret); err != nil {
 		return nil, fmt.Errorf("local connector: %w", err)
@@ -65,7 +93,8 @@ func New(users store.UserStore, opt Options) (*Connector, error) {
 	if err != nil {
 		return nil, fmt.Errorf("local connector: %w", err)
 	}
-	return &Connector{users: users, verify: opt.Verify, dummy: dummy}, nil
+	return &Connector{users: users, verify: opt.Verify, dummy: dummy,
+		slots: make(chan struct{}, opt.HashConcurrency), wait: opt.HashWait}, nil
 }
 
 // DummyHash is the hash checked for unknown names (for tests).
@@ -82,20 +111,22 @@ func (c *Connector) Login(ctx context.Context, username, password string) (idp.I
 
 // Authenticate implements connector.Explainer. Every outcome costs one
 // password hash: an unknown name is checked against the dummy hash, a
-// disabled account against its own hash. A stored hash that cannot be
-// parsed is an error.
+// disabled account against its own hash. At most HashConcurrency hashes
+// run at once; an attempt that finds no free slot within HashWait (or
+// before ctx ends) fails with connector.ErrBusy without checking the
+// password. A stored hash that cannot be parsed is an error.
 func (c *Connector) Authenticate(ctx context.Context, username, password string) (idp.Identity, connector.Outcome, error) {
 	u, found, err := c.lookup(ctx, username)
 	if err != nil {
 		return idp.Identity{}, 0, err
 	}
 	if !found {
-		if _, err := c.verify(c.dummy, password); err != nil {
+		if _, err := c.check(ctx, c.dummy, password); err != nil {
 			return idp.Identity{}, 0, fmt.Errorf("local connector: dummy hash: %w", err)
 		}
 		return idp.Identity{}, connector.UnknownUser, nil
 	}
-	ok, err := c.verify(u.PasswordHash, password)
+	ok, err := c.check(ctx, u.PasswordHash, password)
 	if err != nil {
 		return idp.Identity{}, 0, fmt.Errorf("local connector: user %q: %w", u.Username, err)
 	}
@@ -107,6 +138,25 @@ func (c *Connector) Authenticate(ctx context.Context, username, password string)
 		return named, connector.AccountDisabled, nil
 	}
 	return Identity(u), connector.Accepted, nil
+}
+
+// check verifies password against hash in a hashing slot.
+func (c *Connector) check(ctx context.Context, hash, password string) (bool, error) {
+	select {
+	case c.slots <- struct{}{}:
+	default:
+		t := time.NewTimer(c.wait)
+		defer t.Stop()
+		select {
+		case c.slots <- struct{}{}:
+		case <-t.C:
+			return false, connector.ErrBusy
+		case <-ctx.Done():
+			return false, fmt.Errorf("%w: %w", connector.ErrBusy, ctx.Err())
+		}
+	}
+	defer func() { <-c.slots }()
+	return c.verify(hash, password)
 }
 
 // lookup finds the account; an empty or over-long name is no account.

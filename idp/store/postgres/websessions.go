@@ -2,7 +2,10 @@ package postgres
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -122,4 +125,78 @@ func (o ops) DeleteLoginFailures(ctx context.Context, before time.Time) (int, er
 		return 0, fmt.Errorf("delete login failures: %w", err)
 	}
 	return int(tag.RowsAffected()), nil
+}
+
+// ReserveLoginAttempt implements store.WebSessionStore in a transaction of
+// its own.
+func (d *DB) ReserveLoginAttempt(ctx context.Context, limits []store.LoginLimit, since, at time.Time) (store.LoginReservation, error) {
+	var res store.LoginReservation
+	err := d.InTx(ctx, func(tx store.Tx) error {
+		var err error
+		res, err = tx.ReserveLoginAttempt(ctx, limits, since, at)
+		return err
+	})
+	if err != nil {
+		return store.LoginReservation{}, err
+	}
+	return res, nil
+}
+
+// ReserveLoginAttempt, inside a transaction, takes a transaction-scoped
+// advisory lock per key (in one order, so two callers never wait on each
+// other), then counts and records: every replica's reservations of a key
+// run one after the other.
+func (o ops) ReserveLoginAttempt(ctx context.Context, limits []store.LoginLimit, since, at time.Time) (store.LoginReservation, error) {
+	if err := store.CheckLoginLimits(limits); err != nil {
+		return store.LoginReservation{}, err
+	}
+	locks := make([]int64, 0, len(limits))
+	for _, l := range limits {
+		locks = append(locks, loginLock(l.Key))
+	}
+	slices.Sort(locks)
+	for _, id := range slices.Compact(locks) {
+		if _, err := o.q.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, id); err != nil {
+			return store.LoginReservation{}, fmt.Errorf("reserve login attempt: lock: %w", err)
+		}
+	}
+	var res store.LoginReservation
+	full := false
+	for _, l := range limits {
+		times, err := o.RecentLoginFailures(ctx, l.Key, since, l.Max)
+		if err != nil {
+			return store.LoginReservation{}, err
+		}
+		if len(times) < l.Max {
+			continue
+		}
+		full = true
+		if b := times[l.Max-1]; b.After(res.Blocking) {
+			res.Blocking = b
+		}
+	}
+	if full {
+		return res, nil
+	}
+	for _, l := range limits {
+		if err := o.RecordLoginFailure(ctx, l.Key, at); err != nil {
+			return store.LoginReservation{}, err
+		}
+	}
+	return store.LoginReservation{Reserved: true}, nil
+}
+
+// loginLock is the advisory lock key of a rate-limit key.
+func loginLock(key string) int64 {
+	h := sha256.Sum256([]byte("idpbridge login limit\x00" + key))
+	return int64(binary.BigEndian.Uint64(h[:8]))
+}
+
+func (o ops) ReleaseLoginAttempt(ctx context.Context, key string, at time.Time) error {
+	// SKIP LOCKED: two releases of equal reservations delete one row each.
+	if _, err := o.q.Exec(ctx, `DELETE FROM login_failures WHERE id = (SELECT id FROM login_failures
+		WHERE key = $1 AND at = $2 ORDER BY id DESC LIMIT 1 FOR UPDATE SKIP LOCKED)`, key, at); err != nil {
+		return fmt.Errorf("release login attempt: %w", err)
+	}
+	return nil
 }

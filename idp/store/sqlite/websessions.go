@@ -129,3 +129,59 @@ func (o ops) DeleteLoginFailures(ctx context.Context, before time.Time) (int, er
 	n, err := res.RowsAffected()
 	return int(n), err
 }
+
+// ReserveLoginAttempt implements store.WebSessionStore in a write
+// transaction of its own: SQLite's one write lock orders every reservation,
+// in this process and in any other on the same file.
+func (d *DB) ReserveLoginAttempt(ctx context.Context, limits []store.LoginLimit, since, at time.Time) (store.LoginReservation, error) {
+	var res store.LoginReservation
+	err := d.InTx(ctx, func(tx store.Tx) error {
+		var err error
+		res, err = tx.ReserveLoginAttempt(ctx, limits, since, at)
+		return err
+	})
+	if err != nil {
+		return store.LoginReservation{}, err
+	}
+	return res, nil
+}
+
+// ReserveLoginAttempt, inside a write transaction (begun IMMEDIATE), counts
+// and records.
+func (o ops) ReserveLoginAttempt(ctx context.Context, limits []store.LoginLimit, since, at time.Time) (store.LoginReservation, error) {
+	if err := store.CheckLoginLimits(limits); err != nil {
+		return store.LoginReservation{}, err
+	}
+	var res store.LoginReservation
+	full := false
+	for _, l := range limits {
+		times, err := o.RecentLoginFailures(ctx, l.Key, since, l.Max)
+		if err != nil {
+			return store.LoginReservation{}, err
+		}
+		if len(times) < l.Max {
+			continue
+		}
+		full = true
+		if b := times[l.Max-1]; b.After(res.Blocking) {
+			res.Blocking = b
+		}
+	}
+	if full {
+		return res, nil
+	}
+	for _, l := range limits {
+		if err := o.RecordLoginFailure(ctx, l.Key, at); err != nil {
+			return store.LoginReservation{}, err
+		}
+	}
+	return store.LoginReservation{Reserved: true}, nil
+}
+
+func (o ops) ReleaseLoginAttempt(ctx context.Context, key string, at time.Time) error {
+	if _, err := o.q.ExecContext(ctx, `DELETE FROM login_failures WHERE id = (SELECT id FROM login_failures
+		WHERE key = ? AND at = ? ORDER BY id DESC LIMIT 1)`, key, micros(at)); err != nil {
+		return fmt.Errorf("release login attempt: %w", err)
+	}
+	return nil
+}

@@ -29,6 +29,8 @@ func RunWebSessions(t *testing.T, newStore NewStore) {
 		{"LoginFailures", testLoginFailures},
 		{"LoginFailuresConcurrent", testLoginFailuresConcurrent},
 		{"LoginFailuresDelete", testLoginFailuresDelete},
+		{"LoginReserve", testLoginReserve},
+		{"LoginReserveConcurrent", testLoginReserveConcurrent},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
