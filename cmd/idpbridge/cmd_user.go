@@ -191,7 +191,7 @@ func (c *userPasswdCommand) run(ctx context.Context, m *Main) error {
 // with its audit record (action); when the user ends up disabled, the same
 // transaction revokes the user's browser sessions.
 func (m *Main) updateUser(ctx context.Context, configPath, username string, action audit.AdminAction, change func(*store.User)) error {
-	_, s, err := m.openConfigured(ctx, configPath, true)
+	_, s, err := m.openExisting(ctx, configPath, true)
 	if err != nil {
 		return err
 	}
@@ -266,7 +266,7 @@ func (*userListCommand) name() string             { return "user list" }
 func (*userListCommand) summary() string          { return "Lists the local users: name, disabled, groups." }
 func (c *userListCommand) flags(fs *flag.FlagSet) { c.addConfigFlag(fs) }
 func (c *userListCommand) run(ctx context.Context, m *Main) error {
-	_, s, err := m.openConfigured(ctx, c.configPath, true)
+	_, s, err := m.openExisting(ctx, c.configPath, true)
 	if err != nil {
 		return err
 	}
