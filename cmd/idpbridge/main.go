@@ -15,6 +15,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"idpbridge/idp/web"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -46,6 +48,9 @@ type Main struct {
 	// configPath is the --config serve was started with, for the
 	// commands its banner suggests.
 	configPath string
+	// sessions are the IdP's browser sessions once wireWeb built them:
+	// the STS sign-in pages show who is signed in.
+	sessions web.SessionReader
 }
 
 // NewMain returns a Main on the process's streams, environment and clock.
