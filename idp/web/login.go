@@ -30,11 +30,20 @@ type LoginPage struct {
 	CSRFToken string
 	// Error is the message of a refused attempt.
 	Error string
+	// Notice says why the form is shown: msgExpired or msgSignedOut.
+	Notice string
 }
 
 // msgInvalid is the one answer to every refused password: unknown name,
 // wrong password and disabled account look the same.
 const msgInvalid = "The user name or password is incorrect."
+
+// The login form's notices: the browser had a session that is over, or
+// signed out a moment ago.
+const (
+	msgExpired   = "Your session expired; sign in again."
+	msgSignedOut = "You are signed out."
+)
 
 // maxUserAgent caps the User-Agent kept in audit records.
 const maxUserAgent = 512
@@ -49,7 +58,17 @@ func (p *IdP) loginForm(w http.ResponseWriter, r *http.Request) {
 		seeOther(w, orRoot(next))
 		return
 	}
-	p.renderLogin(w, r, http.StatusOK, LoginPage{Next: next})
+	page := LoginPage{Next: next}
+	switch p.sessionState(r) {
+	case stateIn:
+		page.Notice = msgExpired
+	case stateOut:
+		page.Notice = msgSignedOut
+	}
+	if page.Notice != "" {
+		p.setSessionState(w, "") // said once
+	}
+	p.renderLogin(w, r, http.StatusOK, page)
 }
 
 func (p *IdP) renderLogin(w http.ResponseWriter, r *http.Request, status int, page LoginPage) {
@@ -153,6 +172,7 @@ func (p *IdP) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.rotateCSRF(w)
+	p.setSessionState(w, stateIn)
 	p.signins.WithLabelValues("success").Inc()
 	p.log.Info("signed in", "user", id.Username, "connector", id.Connector, "client", addrString(addr))
 	seeOther(w, orRoot(next))
