@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"gopkg.in/yaml.v3"
 )
 
 // MappingConfig is one named attribute mapping for AWS. Decode it strictly
@@ -49,10 +51,13 @@ type MappingConfig struct {
 //
 //	{from: mail, transforms: [strip_domain, lowercase], required: true, pick: first}
 //	{value: engineering}
+//	mail                   # short for {from: mail}
 //
 // Exactly one of From and Value is set. From names an identity attribute as
 // idp.Identity.Values resolves it ("username", "email", "displayName",
-// "groups" or any directory attribute or claim); empty values count as absent.
+// "groups" or any directory attribute or claim; "email" is the connector's
+// e-mail address, for local users their mail attribute); empty values count
+// as absent. A rule may be written as the attribute name alone.
 // Value is a literal constant. Transforms run in order over the value (and over
 // a literal too). When the person has no such attribute, the SAML attribute is
 // omitted, unless Required is true, which makes it an error for the person.
@@ -64,6 +69,43 @@ type ValueRule struct {
 	Transforms []Transform `yaml:"transforms,omitempty"`
 	Required   bool        `yaml:"required,omitempty"`
 	Pick       string      `yaml:"pick,omitempty"`
+}
+
+// UnmarshalYAML decodes a rule written in full ({from: mail, ...}) or as
+// the name of an identity attribute alone: "source_identity: mail" is
+// {from: mail}. Unknown keys are refused, as a strict decoder does.
+func (r *ValueRule) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	switch n.Kind {
+	case yaml.ScalarNode:
+		if n.Tag != "!!str" {
+			return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: a value rule is an attribute name or {from: ...} / {value: ...}, not %q", n.Line, n.Value)}}
+		}
+		*r = ValueRule{From: n.Value}
+		return nil
+	case yaml.MappingNode:
+		var unknown []string
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			switch k := n.Content[i]; k.Value {
+			case "from", "value", "transforms", "required", "pick":
+			default:
+				unknown = append(unknown, fmt.Sprintf("line %d: field %s not found in type attributes.ValueRule", k.Line, k.Value))
+			}
+		}
+		if len(unknown) > 0 {
+			return &yaml.TypeError{Errors: unknown}
+		}
+		type plain ValueRule // without this method
+		var v plain
+		if err := n.Decode(&v); err != nil {
+			return err
+		}
+		*r = ValueRule(v)
+		return nil
+	}
+	return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: a value rule is an attribute name or {from: ...} / {value: ...}", n.Line)}}
 }
 
 // PickFirst is the ValueRule.Pick value that takes the first of several values.

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"idpbridge/idp"
 )
@@ -142,8 +144,31 @@ type applier struct {
 	problems []Problem
 }
 
-func (a *applier) add(field, attr, value, format string, args ...any) {
-	a.problems = append(a.problems, Problem{Field: field, Attribute: attr, Value: value, Message: fmt.Sprintf(format, args...)})
+// add records a problem: person is the message for the person, admin the
+// same about them for an administrator.
+func (a *applier) add(field, attr, value, person, admin string) {
+	a.problems = append(a.problems, Problem{Field: field, Attribute: attr, Value: value, Message: person, AdminMessage: admin})
+}
+
+// user names the person in administrators' messages: as is when the name
+// is printable without spaces or quotes, else quoted.
+func (a *applier) user() string {
+	name := a.id.Username
+	if name == "" {
+		return "the user"
+	}
+	if !utf8.ValidString(name) || len(name) > 100 || strings.ContainsFunc(name, func(r rune) bool {
+		return r <= ' ' || r == 0x7f || r == '\'' || r == '"' || !unicode.IsPrint(r)
+	}) {
+		return quote(name)
+	}
+	return name
+}
+
+// missing records a required attribute the person does not have.
+func (a *applier) missing(r *valueRule, field, purpose string) {
+	a.add(field, r.from, "", fmt.Sprintf("your account has no %s, which is required for %s", r.from, purpose),
+		fmt.Sprintf("%s has no attribute %s, which is required for %s", a.user(), r.from, purpose))
 }
 
 // values returns the person's non-empty values of r's attribute, or r's
@@ -178,7 +203,7 @@ func (a *applier) single(r *valueRule, field, purpose, as string, check func(str
 	raw := a.values(r)
 	if len(raw) == 0 {
 		if r.required {
-			a.add(field, r.from, "", "your account has no %s, which is required for %s", r.from, purpose)
+			a.missing(r, field, purpose)
 		}
 		return "", false
 	}
@@ -198,13 +223,16 @@ func (a *applier) single(r *valueRule, field, purpose, as string, check func(str
 		}
 		if len(distinct) > 1 {
 			a.add(field, r.from, strings.Join(raw, "\n"),
-				"your account has %d values for %s (%s) but %s takes one; an administrator can add pick: first to the mapping to use the first",
-				len(raw), r.from, quoteList(raw, 5), purpose)
+				fmt.Sprintf("your account has %d values for %s (%s) but %s takes one; an administrator can add pick: first to the mapping to use the first",
+					len(raw), r.from, quoteList(raw, 5), purpose),
+				fmt.Sprintf("%s has %d values for %s (%s) but %s takes one; add pick: first to the rule to use the first",
+					a.user(), len(raw), r.from, quoteList(raw, 5), purpose))
 			return "", false
 		}
 	}
 	if err := check(val); err != nil {
-		a.add(field, r.from, val, "%s cannot be %s: %v", a.shown(r, orig, val), as, err)
+		a.add(field, r.from, val, fmt.Sprintf("%s cannot be %s: %v", a.shown("your account's", r, orig, val), as, err),
+			fmt.Sprintf("%s cannot be %s: %v", a.shown(a.user()+"'s", r, orig, val), as, err))
 		return "", false
 	}
 	return val, true
@@ -216,7 +244,7 @@ func (a *applier) multi(r *valueRule, field, purpose string) []string {
 	raw := a.values(r)
 	if len(raw) == 0 {
 		if r.required {
-			a.add(field, r.from, "", "your account has no %s, which is required for %s", r.from, purpose)
+			a.missing(r, field, purpose)
 		}
 		return nil
 	}
@@ -233,9 +261,10 @@ func (a *applier) multi(r *valueRule, field, purpose string) []string {
 }
 
 // shown describes a value for a message: "your account's mail 'x'", with the
-// transformed value when the transforms changed it.
-func (a *applier) shown(r *valueRule, orig, val string) string {
-	s := "your account's " + r.from + " " + quote(orig)
+// transformed value when the transforms changed it; whose is "your
+// account's" or the user's name with "'s".
+func (a *applier) shown(whose string, r *valueRule, orig, val string) string {
+	s := whose + " " + r.from + " " + quote(orig)
 	if val != orig {
 		s += " (" + quote(val) + " after " + describe(r.transforms) + ")"
 	}
@@ -266,11 +295,15 @@ func (a *applier) roles() []Role {
 			}
 			ok := true
 			if err := ValidRoleARN(role.RoleARN); err != nil {
-				a.add(r.field+".role_arn", "groups", g, "your group %s matches %s but makes the role ARN %s, which is not valid: %v", quote(g), quote(r.pattern), quote(role.RoleARN), err)
+				a.add(r.field+".role_arn", "groups", g,
+					fmt.Sprintf("your group %s matches %s but makes the role ARN %s, which is not valid: %v", quote(g), quote(r.pattern), quote(role.RoleARN), err),
+					fmt.Sprintf("%s's group %s matches %s but makes the role ARN %s, which is not valid: %v", a.user(), quote(g), quote(r.pattern), quote(role.RoleARN), err))
 				ok = false
 			}
 			if err := ValidSAMLProviderARN(role.ProviderARN); err != nil {
-				a.add(r.field+".provider_arn", "groups", g, "your group %s matches %s but makes the SAML provider ARN %s, which is not valid: %v", quote(g), quote(r.pattern), quote(role.ProviderARN), err)
+				a.add(r.field+".provider_arn", "groups", g,
+					fmt.Sprintf("your group %s matches %s but makes the SAML provider ARN %s, which is not valid: %v", quote(g), quote(r.pattern), quote(role.ProviderARN), err),
+					fmt.Sprintf("%s's group %s matches %s but makes the SAML provider ARN %s, which is not valid: %v", a.user(), quote(g), quote(r.pattern), quote(role.ProviderARN), err))
 				ok = false
 			}
 			if ok {
@@ -283,12 +316,13 @@ func (a *applier) roles() []Role {
 		for _, r := range a.mapping.roles {
 			patterns = append(patterns, r.pattern)
 		}
-		yours := "you are in no group"
+		yours, theirs := "you are in no group", a.user()+" is in no group"
 		if len(a.id.Groups) > 0 {
-			yours = "your groups are " + quoteList(a.id.Groups, 10)
+			yours, theirs = "your groups are "+quoteList(a.id.Groups, 10), a.user()+"'s groups are "+quoteList(a.id.Groups, 10)
 		}
 		a.add("roles", "groups", strings.Join(a.id.Groups, "\n"),
-			"no AWS role is mapped for your account: you are in none of the groups matching %s (%s)", quoteList(patterns, 10), yours)
+			fmt.Sprintf("no AWS role is mapped for your account: you are in none of the groups matching %s (%s)", quoteList(patterns, 10), yours),
+			fmt.Sprintf("no AWS role is mapped for %s: %s is in none of the groups matching %s (%s)", a.user(), a.user(), quoteList(patterns, 10), theirs))
 	}
 	return out
 }
@@ -383,9 +417,12 @@ type Problem struct {
 	// attribute is missing; the raw values or the person's groups, one per
 	// line, when there are several.
 	Value string
-	// Message says what is wrong, for the person and for an administrator:
-	// the attribute, the value (quoted), the rule it breaks.
+	// Message says what is wrong, to the person ("your account has no
+	// mail, ..."): the attribute, the value (quoted), the rule it breaks.
 	Message string
+	// AdminMessage says the same about the person to an administrator
+	// ("'diego' has no attribute mail, ...").
+	AdminMessage string
 }
 
 func (e *MappingError) Error() string {

@@ -82,7 +82,7 @@ func (c *auditLookupCommand) run(ctx context.Context, m *Main) error {
 	if c.q.Limit < 1 || c.q.Limit > audit.MaxLimit {
 		return usagef("--limit must be from 1 to %d", audit.MaxLimit)
 	}
-	_, s, err := m.openConfigured(ctx, c.configPath, false)
+	_, s, err := m.openExisting(ctx, c.configPath, false)
 	if err != nil {
 		return err
 	}
@@ -129,13 +129,17 @@ func (c *auditLookupCommand) run(ctx context.Context, m *Main) error {
 	return nil
 }
 
-// who names the caller of an event for the table.
+// who names the caller of an event for the table: the principal ARN of
+// IAM users and role sessions; the user name of a SAML assertion (its
+// NameID) or of a web identity token (its subject); connector:user for
+// people signed in to the IdP and the CLI (what --principal takes). The
+// SAML provider's hash (identityProvider) stays in --json.
 func who(id audit.UserIdentity) string {
 	switch id.Type {
 	case audit.TypeIAMUser, audit.TypeAssumedRole:
 		return id.ARN
 	case audit.TypeSAMLUser, audit.TypeWebIdentityUser:
-		return id.UserName + " (" + id.IdentityProvider + ")"
+		return id.UserName
 	case audit.TypeAWSAccount:
 		return "account " + id.AccountID
 	case audit.TypeIdpbridgeUser:
@@ -202,7 +206,7 @@ func (c *auditExportCommand) run(ctx context.Context, m *Main) error {
 	if c.out == "-" && c.gzip && isTerminal(m.Stdout) {
 		return usagef("audit export: refusing to write gzip to a terminal; use --out DIR or redirect standard output")
 	}
-	_, s, err := m.openConfigured(ctx, c.configPath, false)
+	_, s, err := m.openExisting(ctx, c.configPath, false)
 	if err != nil {
 		return err
 	}
@@ -269,7 +273,7 @@ func (c *auditVerifyCommand) flags(fs *flag.FlagSet) {
 }
 
 func (c *auditVerifyCommand) run(ctx context.Context, m *Main) error {
-	_, s, err := m.openConfigured(ctx, c.configPath, false)
+	_, s, err := m.openExisting(ctx, c.configPath, false)
 	if err != nil {
 		return err
 	}
@@ -354,7 +358,7 @@ func (*auditSealCommand) summary() string {
 }
 func (c *auditSealCommand) flags(fs *flag.FlagSet) { c.addConfigFlag(fs) }
 func (c *auditSealCommand) run(ctx context.Context, m *Main) error {
-	cfg, s, err := m.openConfigured(ctx, c.configPath, false)
+	cfg, s, err := m.openExisting(ctx, c.configPath, false)
 	if err != nil {
 		return err
 	}
@@ -400,7 +404,7 @@ func (c *auditPruneCommand) run(ctx context.Context, m *Main) error {
 	if err != nil {
 		return err
 	}
-	cfg, s, err := m.openConfigured(ctx, c.configPath, false)
+	cfg, s, err := m.openExisting(ctx, c.configPath, false)
 	if err != nil {
 		return err
 	}

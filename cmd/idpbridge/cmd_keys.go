@@ -28,7 +28,7 @@ func (*keysListCommand) summary() string {
 }
 func (c *keysListCommand) flags(fs *flag.FlagSet) { c.addConfigFlag(fs) }
 func (c *keysListCommand) run(ctx context.Context, m *Main) error {
-	_, s, err := m.openConfigured(ctx, c.configPath, true)
+	_, s, err := m.openExisting(ctx, c.configPath, true)
 	if err != nil {
 		return err
 	}

@@ -53,6 +53,9 @@ func (c *mappingTestCommand) run(ctx context.Context, m *Main) error {
 	if !slices.Contains(cat.Names(), c.sp) {
 		return fmt.Errorf("no service provider %q (configured: %s)", c.sp, strings.Join(cat.Names(), ", "))
 	}
+	if err := m.requireDatabase(cfg, c.configPath); err != nil {
+		return err
+	}
 	s, err := m.openStore(ctx, cfg, cfg.AutoMigrate())
 	if err != nil {
 		return err

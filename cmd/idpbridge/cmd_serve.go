@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 type serveCommand struct {
 	noArgs
 	configFlag
+	listen, baseURL string
 }
 
 func init() { register("serve", func() command { return &serveCommand{} }) }
@@ -28,13 +30,22 @@ func (*serveCommand) summary() string {
 	return "Runs the IdP, the STS and the admin UI. With no --config it uses development\n" +
 		"defaults: http://localhost:8080 and a SQLite database in ./idpbridge-data."
 }
-func (c *serveCommand) flags(fs *flag.FlagSet) { c.addConfigFlag(fs) }
+func (c *serveCommand) flags(fs *flag.FlagSet) {
+	c.addConfigFlag(fs)
+	fs.StringVar(&c.listen, "listen", "", "listen on `ADDR` (host:port) instead of server.listen; a base_url on server.listen's\n"+
+		"port moves to this port unless --base-url is given")
+	fs.StringVar(&c.baseURL, "base-url", "", "the public `URL` instead of server.base_url")
+}
 
 func (c *serveCommand) run(ctx context.Context, m *Main) error {
-	cfg, err := m.loadConfig(c.configPath)
+	if err := c.checkOverrides(); err != nil {
+		return err
+	}
+	cfg, err := LoadConfig(c.configPath, m.Getenv, c.override)
 	if err != nil {
 		return err
 	}
+	m.configPath = c.configPath
 	log := m.logger(cfg)
 	s, err := m.openStore(ctx, cfg, cfg.AutoMigrate())
 	if err != nil {
@@ -121,6 +132,41 @@ func (c *serveCommand) run(ctx context.Context, m *Main) error {
 	return nil
 }
 
+// checkOverrides names a bad --listen or --base-url by its flag.
+func (c *serveCommand) checkOverrides() error {
+	if c.listen != "" {
+		if _, port, err := net.SplitHostPort(c.listen); err != nil || port == "" {
+			return usagef("serve: --listen %q is not host:port (for example 127.0.0.1:9090)", c.listen)
+		}
+	}
+	if c.baseURL != "" {
+		u, err := url.Parse(c.baseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return usagef("serve: --base-url %q is not an absolute http:// or https:// URL without query", c.baseURL)
+		}
+	}
+	return nil
+}
+
+// override applies --listen and --base-url over the file. Without
+// --base-url, a base URL on the file's listen port (the server is reached
+// directly) follows --listen to its port; port 0 picks a free port, which
+// the base URL cannot know, so it stays.
+func (c *serveCommand) override(cfg *Config) {
+	if c.listen != "" {
+		_, oldPort, _ := net.SplitHostPort(cfg.Server.Listen)
+		_, newPort, _ := net.SplitHostPort(c.listen)
+		cfg.Server.Listen = c.listen
+		if u, err := url.Parse(cfg.Server.BaseURL); c.baseURL == "" && err == nil && newPort != "0" && oldPort != "" && u.Port() == oldPort {
+			u.Host = net.JoinHostPort(u.Hostname(), newPort)
+			cfg.Server.BaseURL = u.String()
+		}
+	}
+	if c.baseURL != "" {
+		cfg.Server.BaseURL = c.baseURL
+	}
+}
+
 // storeReady: the database answers and its schema is current.
 func storeReady(ctx context.Context, s store.Store) error {
 	if err := s.Ping(ctx); err != nil {
@@ -167,7 +213,7 @@ func (m *Main) printBanner(cfg *Config, s store.Store, boot *bootstrapResult, ad
 		fmt.Fprintf(w, "  2. Open \"Built-in STS\" on your portal: the STS assumes %s with your username as\n", sts.DemoRoleName)
 		fmt.Fprintf(w, "     source identity and shows the session and its credentials (endpoint %s/sts/).\n", root)
 		fmt.Fprintf(w, "  3. Find who acted through the role in the audit trail:\n")
-		fmt.Fprintf(w, "       go run ./cmd/idpbridge audit lookup --source-identity admin\n")
+		fmt.Fprintf(w, "       go run ./cmd/idpbridge audit lookup --source-identity admin%s\n", configArg(m.configPath))
 		fmt.Fprintf(w, "  Configure service_providers and sts.accounts (see config.example.yaml) to replace the demo.\n")
 	}
 	fmt.Fprintln(w)

@@ -43,7 +43,7 @@ func (c *stsRevokeCommand) args(pos []string) error {
 }
 
 func (c *stsRevokeCommand) run(ctx context.Context, m *Main) error {
-	_, s, err := m.openConfigured(ctx, c.configPath, true)
+	_, s, err := m.openExisting(ctx, c.configPath, true)
 	if err != nil {
 		return err
 	}
@@ -103,7 +103,7 @@ func (c *stsSessionsCommand) flags(fs *flag.FlagSet) {
 }
 
 func (c *stsSessionsCommand) run(ctx context.Context, m *Main) error {
-	_, s, err := m.openConfigured(ctx, c.configPath, true)
+	_, s, err := m.openExisting(ctx, c.configPath, true)
 	if err != nil {
 		return err
 	}

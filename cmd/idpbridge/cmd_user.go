@@ -195,7 +195,7 @@ func (c *userPasswdCommand) run(ctx context.Context, m *Main) error {
 // once. The record then says how many it ended (browserSessionsRevoked),
 // and so does the returned count.
 func (m *Main) updateUser(ctx context.Context, configPath, username string, action audit.AdminAction, change func(*store.User)) (revoked int, err error) {
-	_, s, err := m.openConfigured(ctx, configPath, true)
+	_, s, err := m.openExisting(ctx, configPath, true)
 	if err != nil {
 		return 0, err
 	}
@@ -290,7 +290,7 @@ func (*userListCommand) name() string             { return "user list" }
 func (*userListCommand) summary() string          { return "Lists the local users: name, disabled, groups." }
 func (c *userListCommand) flags(fs *flag.FlagSet) { c.addConfigFlag(fs) }
 func (c *userListCommand) run(ctx context.Context, m *Main) error {
-	_, s, err := m.openConfigured(ctx, c.configPath, true)
+	_, s, err := m.openExisting(ctx, c.configPath, true)
 	if err != nil {
 		return err
 	}

@@ -47,6 +47,43 @@ func lookupCommand(args []string) (command, []string, error) {
 	return nil, nil, usagef("unknown command %q (see idpbridge --help)", args[0])
 }
 
+// globalValueFlags are the flags that take a value and may stand before
+// the command: those that every command reading the configuration has.
+var globalValueFlags = map[string]bool{"config": true}
+
+// splitGlobalFlags returns the flags that stand before the command, and the
+// command with its own arguments. A flag not in globalValueFlags takes no
+// separate value there ("--flag=value" always works). Help flags alone are
+// left to lookupCommand.
+func splitGlobalFlags(args []string) (global, rest []string, err error) {
+	i := 0
+	for i < len(args) {
+		a := args[i]
+		if a == "--" || !strings.HasPrefix(a, "-") || a == "-" {
+			break
+		}
+		if a == "-h" || a == "-help" || a == "--help" {
+			if i == 0 {
+				return nil, args, nil
+			}
+			// "idpbridge --config X --help": the commands.
+			return nil, args[i:], nil
+		}
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		i++
+		if globalValueFlags[name] && !hasValue {
+			if i == len(args) {
+				return nil, nil, usagef("flag needs an argument: %s", a)
+			}
+			i++
+		}
+	}
+	if i > 0 && (i == len(args) || args[i] == "--") {
+		return nil, nil, usagef("%s: no command after the flags (see idpbridge --help)", strings.Join(args[:i], " "))
+	}
+	return args[:i], args[i:], nil
+}
+
 // parseInterspersed parses flags that may stand before or after positional
 // arguments; "--" ends flag parsing.
 func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
@@ -98,6 +135,21 @@ func (c *configFlag) addConfigFlag(fs *flag.FlagSet) {
 	fs.StringVar(&c.configPath, "config", "", "configuration `FILE` (default: built-in development settings)")
 }
 
+// configArg is " --config PATH" (quoted for a POSIX shell when needed) for
+// a command line that must read the same configuration, or "" for none.
+func configArg(path string) string {
+	if path == "" {
+		return ""
+	}
+	safe := func(r rune) bool {
+		return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./+,:@%=", r)
+	}
+	if strings.ContainsFunc(path, func(r rune) bool { return !safe(r) }) {
+		path = "'" + strings.ReplaceAll(path, "'", `'\''`) + "'"
+	}
+	return " --config " + path
+}
+
 type noArgs struct{}
 
 func (noArgs) usage() string { return "" }
@@ -114,24 +166,59 @@ func (*helpCommand) name() string           { return "help" }
 func (*helpCommand) summary() string        { return "Lists the commands." }
 func (*helpCommand) flags(fs *flag.FlagSet) {}
 func (*helpCommand) run(_ context.Context, m *Main) error {
-	fmt.Fprintln(m.Stdout, "idpbridge: a SAML identity provider with a built-in AWS-compatible STS.\n\nUsage: idpbridge COMMAND [flags]\n\nCommands:")
+	fmt.Fprintln(m.Stdout, "idpbridge: a SAML identity provider with a built-in AWS-compatible STS.\n\nUsage: idpbridge [--config FILE] COMMAND [flags]\n\nCommands:")
 	paths := make([]string, 0, len(commands))
 	for p := range commands {
 		paths = append(paths, p)
 	}
 	sort.Strings(paths)
 	for _, p := range paths {
-		fmt.Fprintf(m.Stdout, "  %-18s %s\n", p, firstLine(commands[p]().summary()))
+		lines := wrapWords(firstSentence(commands[p]().summary()), helpWidth-helpIndent)
+		fmt.Fprintf(m.Stdout, "  %-18s %s\n", p, lines[0])
+		for _, l := range lines[1:] {
+			fmt.Fprintf(m.Stdout, "%*s%s\n", helpIndent, "", l)
+		}
 	}
 	fmt.Fprintln(m.Stdout, "\nRun 'idpbridge COMMAND --help' for a command's flags.")
 	return nil
 }
 
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
+// The command list of --help: descriptions start in column helpIndent
+// and wrap before helpWidth.
+const (
+	helpIndent = 21
+	helpWidth  = 100
+)
+
+// firstSentence is the summary's first sentence, whole, on one line: up to
+// the first period followed by a space and a capital letter, or all of it.
+func firstSentence(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	for i := 0; i+2 < len(s); i++ {
+		if s[i] == '.' && s[i+1] == ' ' && s[i+2] >= 'A' && s[i+2] <= 'Z' {
+			return s[:i+1]
+		}
 	}
 	return s
+}
+
+// wrapWords breaks s into lines of at most width bytes at spaces; a longer
+// word stands alone.
+func wrapWords(s string, width int) []string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(s) {
+		switch {
+		case line == "":
+			line = w
+		case len(line)+1+len(w) <= width:
+			line += " " + w
+		default:
+			lines = append(lines, line)
+			line = w
+		}
+	}
+	return append(lines, line)
 }
 
 type versionCommand struct{ noArgs }

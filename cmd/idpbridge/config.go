@@ -158,8 +158,8 @@ func (e *ConfigError) Error() string {
 }
 
 // LoadConfig reads the file at path over DefaultConfig (an empty path means
-// no file) and validates the result.
-func LoadConfig(path string, getenv func(string) string) (*Config, error) {
+// no file), applies overrides (command-line flags) and validates the result.
+func LoadConfig(path string, getenv func(string) string, overrides ...func(*Config)) (*Config, error) {
 	cfg := DefaultConfig()
 	if path != "" {
 		raw, err := os.ReadFile(path)
@@ -169,6 +169,9 @@ func LoadConfig(path string, getenv func(string) string) (*Config, error) {
 		if err := decodeStrict(raw, &cfg); err != nil {
 			return nil, &ConfigError{File: path, Problems: err}
 		}
+	}
+	for _, o := range overrides {
+		o(&cfg)
 	}
 	cfg.applyDemo()
 	if problems := cfg.Validate(getenv); len(problems) > 0 {

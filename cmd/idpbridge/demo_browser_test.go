@@ -65,8 +65,11 @@ func TestDemoInBrowser(t *testing.T) {
 		if loc != base+"/sts/saml" {
 			t.Errorf("the session page is at %q, want %s/sts/saml", loc, base)
 		}
+		if who, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".who"))); strings.TrimSpace(who) != "Signed in as admin" {
+			t.Errorf("the session page's header says %q, want \"Signed in as admin\"", who)
+		}
 		for _, want := range []string{"arn:aws:iam::123456789012:role/Developer", "arn:aws:sts::123456789012:assumed-role/Developer/admin",
-			"<dt>Source identity</dt><dd><code>admin</code></dd>"} {
+			"<dt>Source identity</dt><dd><code>admin</code></dd>", `<a href="/">Back to your applications</a>`} {
 			if !strings.Contains(page, want) {
 				t.Errorf("the session page lacks %q:\n%s", want, page)
 			}
@@ -82,7 +85,7 @@ func TestDemoInBrowser(t *testing.T) {
 		key := regexp.MustCompile(`export AWS_ACCESS_KEY_ID=(ASIA\S+)`).FindStringSubmatch(shown)
 		sec := secret.FindStringSubmatch(shown)
 		tok := regexp.MustCompile(`export AWS_SESSION_TOKEN=(\S+)`).FindStringSubmatch(shown)
-		if key == nil || sec == nil || tok == nil || !strings.Contains(shown, "[idpbridge]") {
+		if key == nil || sec == nil || tok == nil || !strings.Contains(shown, "[idpbridge]") || !strings.Contains(shown, "export AWS_REGION=us-east-1") {
 			t.Fatalf("revealed credentials:\n%s", shown)
 		}
 
@@ -100,7 +103,7 @@ func TestDemoInBrowser(t *testing.T) {
 		}
 	})
 	out, stderr, code := c.run("", "audit", "lookup", "--source-identity", "admin", "--config", path)
-	if code != 0 || !regexp.MustCompile(`(?m)AssumeRoleWithSAML\s+admin \(.*\)\s+admin\s+arn:aws:iam::123456789012:role/Developer\s+ok$`).MatchString(out) ||
+	if code != 0 || !regexp.MustCompile(`(?m)AssumeRoleWithSAML\s+admin\s+admin\s+arn:aws:iam::123456789012:role/Developer\s+ok$`).MatchString(out) ||
 		!strings.Contains(out, "IssueAssertion") {
 		t.Errorf("audit lookup --source-identity admin = %d:\n%s%s", code, out, stderr)
 	}

@@ -37,6 +37,50 @@ func (m *Main) openConfigured(ctx context.Context, path string, autoMigrate bool
 	return cfg, s, nil
 }
 
+// openExisting is openConfigured for the commands that only read or change
+// data that must already be there: against an SQLite file that does not
+// exist it fails (errNoDatabase) and creates nothing.
+func (m *Main) openExisting(ctx context.Context, path string, autoMigrate bool) (*Config, store.Store, error) {
+	cfg, err := m.loadConfig(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := m.requireDatabase(cfg, path); err != nil {
+		return nil, nil, err
+	}
+	s, err := m.openStore(ctx, cfg, autoMigrate && cfg.AutoMigrate())
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, s, nil
+}
+
+// requireDatabase fails when cfg names an SQLite database that does not
+// exist: most often the command runs in another folder than serve, or
+// without serve's --config. configPath is the --config given, if any.
+func (m *Main) requireDatabase(cfg *Config, configPath string) error {
+	dbURL, err := cfg.DatabaseURL(m.Getenv)
+	if err != nil || dbURL != "" {
+		return nil // PostgreSQL, or a problem openStore reports
+	}
+	p := cfg.SQLitePath()
+	_, err = os.Stat(p)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("database %s: %w", p, err)
+	}
+	abs, aerr := filepath.Abs(p)
+	if aerr != nil {
+		abs = p
+	}
+	if configPath == "" {
+		return fmt.Errorf("no database at %s — is --config missing?", abs)
+	}
+	return fmt.Errorf("no database at %s — is data_dir in %s the one serve uses?", abs, configPath)
+}
+
 // openStore opens the configured store. migrate says what to do with
 // pending migrations: apply them, or refuse to go on.
 func (m *Main) openStore(ctx context.Context, cfg *Config, migrate bool) (store.Store, error) {

@@ -15,6 +15,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"idpbridge/idp/web"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -43,6 +45,12 @@ type Main struct {
 
 	cmd     command
 	closers []func() error
+	// configPath is the --config serve was started with, for the
+	// commands its banner suggests.
+	configPath string
+	// sessions are the IdP's browser sessions once wireWeb built them:
+	// the STS sign-in pages show who is signed in.
+	sessions web.SessionReader
 }
 
 // NewMain returns a Main on the process's streams, environment and clock.
@@ -77,8 +85,14 @@ func (m *Main) report(err error) int {
 	return 1
 }
 
-// ParseFlags selects the command named by args and parses its flags.
+// ParseFlags selects the command named by args and parses its flags. Flags
+// may also stand before the command ("idpbridge --config FILE sts revoke
+// KEY"): they are the command's own, as if written after it.
 func (m *Main) ParseFlags(args []string) error {
+	global, args, err := splitGlobalFlags(args)
+	if err != nil {
+		return err
+	}
 	cmd, rest, err := lookupCommand(args)
 	if err != nil {
 		return err
@@ -86,7 +100,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs := flag.NewFlagSet("idpbridge "+cmd.name(), flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	cmd.flags(fs)
-	pos, err := parseInterspersed(fs, rest)
+	pos, err := parseInterspersed(fs, append(global, rest...))
 	if errors.Is(err, flag.ErrHelp) {
 		printUsage(m.Stdout, cmd, fs)
 		return err

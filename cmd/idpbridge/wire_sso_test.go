@@ -270,8 +270,8 @@ func TestMappingTestCommand(t *testing.T) {
 		name, sp, user string
 		want           []string
 	}{
-		{"no role, no mail", "aws", "admin", []string{"No assertion: 2 problem(s)", "role_session_name: your account has no mail", "roles: no AWS role is mapped"}},
-		{"aws: prefix", "aws", "aws:root", []string{"source_identity: your account's username 'aws:root' cannot be a source identity"}},
+		{"no role, no mail", "aws", "admin", []string{"No assertion: 2 problem(s)", "role_session_name: admin has no attribute mail", "roles: no AWS role is mapped for admin"}},
+		{"aws: prefix", "aws", "aws:root", []string{"source_identity: aws:root's username 'aws:root' cannot be a source identity"}},
 		{"unknown sp", "gcp", "admin", []string{`no service provider "gcp" (configured: aws)`}},
 		{"unknown user", "aws", "nobody", []string{`no user "nobody"`}},
 	}

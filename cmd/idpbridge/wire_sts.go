@@ -82,6 +82,8 @@ func (m *Main) wireSTS(ctx context.Context, cfg *Config, srv *web.Server, s stor
 		TrustedProxies: proxies,
 		Logger:         log,
 		Now:            m.Now,
+		Region:         dir.Region,
+		Sessions:       m.sessions,
 	})
 	if err != nil {
 		return nil, err

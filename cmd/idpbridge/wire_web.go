@@ -147,6 +147,7 @@ func (m *Main) wireWeb(ctx context.Context, cfg *Config, srv *web.Server, s stor
 	}
 	idp.Mount(srv)
 	go prune(ctx, idp, log, 10*time.Minute)
+	m.sessions = idp
 	return &webParts{IdP: idp, Pages: pages}, nil
 }
 

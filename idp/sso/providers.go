@@ -130,7 +130,8 @@ type ReportAttribute struct {
 	Values []string `json:"values"`
 }
 
-// ReportProblem is one attributes.Problem of a MappingReport.
+// ReportProblem is one attributes.Problem of a MappingReport, whose
+// Message is the problem's AdminMessage: the report is for administrators.
 type ReportProblem struct {
 	Field     string `json:"field"`
 	Attribute string `json:"attribute,omitempty"`
@@ -158,7 +159,7 @@ func (c *Catalog) Test(spName string, id idp.Identity) (*MappingReport, error) {
 	switch {
 	case errors.As(err, &me):
 		for _, pr := range me.Problems {
-			rep.Problems = append(rep.Problems, ReportProblem(pr))
+			rep.Problems = append(rep.Problems, ReportProblem{Field: pr.Field, Attribute: pr.Attribute, Value: pr.Value, Message: pr.AdminMessage})
 		}
 		return rep, nil
 	case err != nil:

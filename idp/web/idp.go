@@ -91,16 +91,17 @@ type IdPOptions struct {
 // sign-out, the portal, CSRF protection and the admin guard. It implements
 // sso.Sessions.
 type IdP struct {
-	opt      IdPOptions
-	log      *slog.Logger
-	origin   string
-	secure   bool
-	cookies  *sessions.CookieStore
-	csrfKey  []byte
-	rateKey  []byte
-	sessName string
-	csrfName string
-	signins  *prometheus.CounterVec
+	opt       IdPOptions
+	log       *slog.Logger
+	origin    string
+	secure    bool
+	cookies   *sessions.CookieStore
+	csrfKey   []byte
+	rateKey   []byte
+	sessName  string
+	csrfName  string
+	stateName string
+	signins   *prometheus.CounterVec
 
 	mu   sync.RWMutex
 	apps sso.AppLister
@@ -174,11 +175,11 @@ func NewIdP(opt IdPOptions) (*IdP, error) {
 		rateKey: deriveKey(opt.Secret, labelRateLimit, 32),
 		apps:    opt.Apps,
 	}
-	p.sessName, p.csrfName = "idpbridge_session", "idpbridge_csrf"
+	p.sessName, p.csrfName, p.stateName = "idpbridge_session", "idpbridge_csrf", "idpbridge_state"
 	if p.secure {
 		// __Host- cookies are Secure, host-only and Path=/: a sibling
 		// subdomain cannot plant them.
-		p.sessName, p.csrfName = "__Host-"+p.sessName, "__Host-"+p.csrfName
+		p.sessName, p.csrfName, p.stateName = "__Host-"+p.sessName, "__Host-"+p.csrfName, "__Host-"+p.stateName
 	}
 	lifetime := int(opt.SessionLifetime / time.Second)
 	p.cookies = sessions.NewCookieStore(deriveKey(opt.Secret, labelCookieHMAC, 64), deriveKey(opt.Secret, labelCookieAES, 32))

@@ -32,6 +32,8 @@ type LoginPage struct {
 	CSRFToken string
 	// Error is the message of a refused attempt.
 	Error string
+	// Notice says why the form is shown: msgExpired or msgSignedOut.
+	Notice string
 }
 
 // msgInvalid is the one answer to every refused password: unknown name,
@@ -41,6 +43,13 @@ const msgInvalid = "The user name or password is incorrect."
 // busyRetry is the Retry-After of a sign-in refused because too many
 // passwords were being checked.
 const busyRetry = 5 * time.Second
+
+// The login form's notices: the browser had a session that is over, or
+// signed out a moment ago.
+const (
+	msgExpired   = "Your session expired; sign in again."
+	msgSignedOut = "You are signed out."
+)
 
 // maxUserAgent caps the User-Agent kept in audit records.
 const maxUserAgent = 512
@@ -55,7 +64,17 @@ func (p *IdP) loginForm(w http.ResponseWriter, r *http.Request) {
 		seeOther(w, orRoot(next))
 		return
 	}
-	p.renderLogin(w, r, http.StatusOK, LoginPage{Next: next})
+	page := LoginPage{Next: next}
+	switch p.sessionState(r) {
+	case stateIn:
+		page.Notice = msgExpired
+	case stateOut:
+		page.Notice = msgSignedOut
+	}
+	if page.Notice != "" {
+		p.setSessionState(w, "") // said once
+	}
+	p.renderLogin(w, r, http.StatusOK, page)
 }
 
 func (p *IdP) renderLogin(w http.ResponseWriter, r *http.Request, status int, page LoginPage) {
@@ -181,6 +200,7 @@ func (p *IdP) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.rotateCSRF(w)
+	p.setSessionState(w, stateIn)
 	p.signins.WithLabelValues("success").Inc()
 	p.log.Info("signed in", "user", id.Username, "connector", id.Connector, "client", addrString(addr))
 	seeOther(w, orRoot(next))

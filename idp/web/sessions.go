@@ -140,6 +140,7 @@ func (p *IdP) end(w http.ResponseWriter, r *http.Request) (s idp.Session, live b
 	raw, ok := p.sessionID(r)
 	if !ok {
 		p.clearSessionCookie(w)
+		p.setSessionState(w, stateOut)
 		return idp.Session{}, false, nil
 	}
 	s, live, err = p.session(r.Context(), hashID(raw))
@@ -153,6 +154,7 @@ func (p *IdP) end(w http.ResponseWriter, r *http.Request) (s idp.Session, live b
 		return s, live, fmt.Errorf("revoke session: %w", err)
 	}
 	p.clearSessionCookie(w)
+	p.setSessionState(w, stateOut)
 	return s, live, nil
 }
 
@@ -194,4 +196,44 @@ func (p *IdP) setSessionCookie(w http.ResponseWriter, r *http.Request, raw []byt
 
 func (p *IdP) clearSessionCookie(w http.ResponseWriter) {
 	http.SetCookie(w, sessions.NewCookie(p.sessName, "", p.cookieOptions(-1)))
+}
+
+// The state cookie remembers, past the session cookie, how the browser's
+// last session ended, so that the login form can say it: stateIn (signed
+// in; when the form is shown the session is over: it expired or was
+// revoked) or stateOut (signed out here). It holds no secret; a forged
+// value only changes the notice.
+const (
+	stateIn  = "in"
+	stateOut = "out"
+	// stateGrace is how long after a session's end the form still says
+	// that it expired.
+	stateGrace = 24 * time.Hour
+	// stateOutAge is how long "signed out" waits for the form.
+	stateOutAge = 5 * time.Minute
+)
+
+// sessionState reads the state cookie: stateIn, stateOut or "".
+func (p *IdP) sessionState(r *http.Request) string {
+	c, err := r.Cookie(p.stateName)
+	if err != nil {
+		return ""
+	}
+	switch c.Value {
+	case stateIn, stateOut:
+		return c.Value
+	}
+	return ""
+}
+
+// setSessionState sets the state cookie to state, or clears it for "".
+func (p *IdP) setSessionState(w http.ResponseWriter, state string) {
+	age := -1
+	switch state {
+	case stateIn:
+		age = int((p.opt.SessionLifetime + stateGrace) / time.Second)
+	case stateOut:
+		age = int(stateOutAge / time.Second)
+	}
+	http.SetCookie(w, sessions.NewCookie(p.stateName, state, p.cookieOptions(age)))
 }

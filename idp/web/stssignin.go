@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"idpbridge/attributes"
+	"idpbridge/idp"
 	"idpbridge/idp/sts"
 	"idpbridge/idp/ui"
 )
@@ -81,7 +82,21 @@ type STSSignInOptions struct {
 	Logger *slog.Logger
 	// Now is the clock of "expires in"; default time.Now.
 	Now func() time.Time
+	// Region is the STS's region, which the session page's commands set
+	// (AWS_REGION, the profile's region); default sts.DefaultRegion.
+	Region string
+	// Sessions reads the person's IdP session, if any: the pages then say
+	// who is signed in. Nil shows nobody.
+	Sessions SessionReader
 }
+
+// SessionReader reads the IdP session a request carries; ok is false when
+// there is none. *IdP implements it.
+type SessionReader interface {
+	Current(r *http.Request) (s idp.Session, ok bool, err error)
+}
+
+var _ SessionReader = (*IdP)(nil)
 
 // STSSignIn is the built-in STS sign-in endpoint, an http.Handler for
 // POST /sts/saml: the SAML HTTP-POST binding's target for the SSO
@@ -133,6 +148,9 @@ func NewSTSSignIn(opt STSSignInOptions) (*STSSignIn, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
+	if opt.Region == "" {
+		opt.Region = sts.DefaultRegion
+	}
 	root := strings.TrimSuffix(opt.BaseURL, "/")
 	return &STSSignIn{
 		opt:       opt,
@@ -177,6 +195,7 @@ func (s *STSSignIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	user := s.signedIn(r)
 	peeked, pe := peekRoles(f.samlResponse)
 	if pe != nil {
 		ref := &signInRefusal{status: http.StatusBadRequest, title: pe.Title, message: pe.Message, reason: pe.Error()}
@@ -214,10 +233,26 @@ func (s *STSSignIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case len(peeked.Roles) == 1:
 		role = peeked.Roles[0]
 	default:
-		s.renderChooser(w, f.samlResponse, peeked.Roles)
+		s.renderChooser(w, user, f.samlResponse, peeked.Roles)
 		return
 	}
-	s.assume(w, r, client, f.samlResponse, role)
+	s.assume(w, r, client, user, f.samlResponse, role)
+}
+
+// signedIn names the person signed in to the IdP, or "" for nobody.
+func (s *STSSignIn) signedIn(r *http.Request) string {
+	if s.opt.Sessions == nil {
+		return ""
+	}
+	sess, ok, err := s.opt.Sessions.Current(r)
+	if err != nil {
+		s.log.Warn("sts sign-in: read the IdP session", "err", err)
+		return ""
+	}
+	if !ok {
+		return ""
+	}
+	return sess.Identity.Username
 }
 
 // signInForm is what the endpoint was posted.
@@ -294,7 +329,7 @@ func (s *STSSignIn) validChoiceToken(token, samlResponse string) bool {
 
 // stsRolesPage is the data of the "sts_roles" page.
 type stsRolesPage struct {
-	User         string // always empty: the layout reads it, and this page has no IdP session
+	User         string // the person signed in to the IdP, if any (the layout's header)
 	Action       string
 	SAMLResponse string
 	ChoiceToken  string
@@ -318,8 +353,8 @@ func describeSTSRole(r attributes.Role) stsRoleChoice {
 	return c
 }
 
-func (s *STSSignIn) renderChooser(w http.ResponseWriter, samlResponse string, roles []attributes.Role) {
-	data := stsRolesPage{Action: s.action, SAMLResponse: samlResponse, ChoiceToken: s.choiceToken(samlResponse)}
+func (s *STSSignIn) renderChooser(w http.ResponseWriter, user, samlResponse string, roles []attributes.Role) {
+	data := stsRolesPage{User: user, Action: s.action, SAMLResponse: samlResponse, ChoiceToken: s.choiceToken(samlResponse)}
 	for _, r := range roles {
 		data.Roles = append(data.Roles, describeSTSRole(r))
 	}
@@ -330,7 +365,7 @@ func (s *STSSignIn) renderChooser(w http.ResponseWriter, samlResponse string, ro
 
 // stsSessionPage is the data of the "sts_session" page.
 type stsSessionPage struct {
-	User            string // always empty, as on stsRolesPage
+	User            string // as on stsRolesPage
 	RoleARN         string
 	RoleName        string
 	AssumedRoleARN  string
@@ -344,9 +379,10 @@ type stsSessionPage struct {
 	SessionToken    string
 	Profile         string
 	Endpoint        string
+	Region          string
 }
 
-func (s *STSSignIn) assume(w http.ResponseWriter, r *http.Request, client, samlResponse string, role attributes.Role) {
+func (s *STSSignIn) assume(w http.ResponseWriter, r *http.Request, client, user, samlResponse string, role attributes.Role) {
 	sess, err := s.opt.STS.AssumeRoleWithSAML(r.Context(), sts.SAMLRequest{
 		RoleARN:       role.RoleARN,
 		PrincipalARN:  role.ProviderARN,
@@ -377,6 +413,7 @@ func (s *STSSignIn) assume(w http.ResponseWriter, r *http.Request, client, samlR
 	res := sess.Result
 	desc := describeSTSRole(role)
 	data := stsSessionPage{
+		User:            user,
 		RoleARN:         role.RoleARN,
 		RoleName:        desc.RoleName,
 		AssumedRoleARN:  res.AssumedRoleUser.Arn,
@@ -389,6 +426,7 @@ func (s *STSSignIn) assume(w http.ResponseWriter, r *http.Request, client, samlR
 		SessionToken:    res.Credentials.SessionToken,
 		Profile:         STSSignInProfile,
 		Endpoint:        s.endpoint,
+		Region:          s.opt.Region,
 	}
 	if exp, err := time.Parse(time.RFC3339, res.Credentials.Expiration); err == nil {
 		data.Expiration = exp.UTC().Format(time.RFC3339)
