@@ -148,6 +148,7 @@ func (m *Main) printBanner(cfg *Config, s store.Store, boot *bootstrapResult, ad
 	} else {
 		fmt.Fprintf(w, "  data:     PostgreSQL\n")
 	}
+	m.printSTSAccounts(w, cfg)
 	if boot.AdminPassword != "" {
 		fmt.Fprintf(w, "\nFirst start: created the administrator account.\n")
 		fmt.Fprintf(w, "  user:     admin\n")
@@ -162,7 +163,7 @@ func (m *Main) printBanner(cfg *Config, s store.Store, boot *bootstrapResult, ad
 	}
 	if cfg.Demo {
 		root := strings.TrimSuffix(base, "/")
-		fmt.Fprintf(w, "\nDemo: no service provider or STS account is configured, so the built-in STS has\n")
+		fmt.Fprintf(w, "\nDemo (sts.demo): the built-in STS has\n")
 		fmt.Fprintf(w, "  account %s with the role %s, trusting this IdP (SAML provider %s).\n", sts.DemoAccountID, sts.DemoRoleName, sts.DemoProviderName)
 		fmt.Fprintf(w, "  1. Sign in at %s/login as admin.\n", root)
 		fmt.Fprintf(w, "  2. Open \"Built-in STS\" on your portal: the STS assumes %s with your username as\n", sts.DemoRoleName)

@@ -53,6 +53,10 @@ type Config struct {
 	Region         string          `yaml:"region,omitempty"`
 	SAMLRecipients []string        `yaml:"saml_recipients,omitempty"`
 	Accounts       []AccountConfig `yaml:"accounts,omitempty"`
+	// Demo says whether serve adds the demo account (DemoAccount): "auto"
+	// (or empty) when no account is configured, "on" always, "off" never.
+	// The caller applies it; Build ignores it.
+	Demo string `yaml:"demo,omitempty"`
 }
 
 // AccountConfig is one account. ID is the 12-digit account ID.
