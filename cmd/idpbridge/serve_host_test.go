@@ -1,11 +1,19 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awssts "github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+
+	"idpbridge/idp/sts"
 )
 
 // TestServeRedirectsToBaseURL: with the default pair listen 127.0.0.1:P and
@@ -40,6 +48,16 @@ func TestServeRedirectsToBaseURL(t *testing.T) {
 			if code, body := get(t, "http://"+addr+p); code != 200 {
 				t.Errorf("%s on the listen address = %d %s", p, code, body)
 			}
+		}
+		// The STS API answers on the listen address: an SDK pointed at
+		// it gets the STS's own refusal of a bad assertion, not a redirect.
+		client := awssts.New(awssts.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://" + addr + "/sts/"), RetryMaxAttempts: 1})
+		_, err := client.AssumeRoleWithSAML(context.Background(), &awssts.AssumeRoleWithSAMLInput{
+			RoleArn: aws.String(sts.DemoRoleARN), PrincipalArn: aws.String(sts.DemoProviderARN), SAMLAssertion: aws.String("bm90IFNBTUw="),
+		})
+		var api smithy.APIError
+		if !errors.As(err, &api) || api.ErrorCode() == "" {
+			t.Errorf("AssumeRoleWithSAML on the listen address: %v, want an STS error", err)
 		}
 		// Where the redirect leads, sign-in works.
 		b := newWebClient(t, base)

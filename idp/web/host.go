@@ -31,10 +31,11 @@ type baseHost struct {
 //     anyway, and re-posting it elsewhere would only fail there).
 //
 // Exempt are the probes (/healthz, /readyz, /metrics), which may be
-// reached on another address, and the STS (/sts and everything under
-// /sts/): API calls are signed with SigV4 over the Host the client used,
-// and an SDK does not follow redirects of signed POSTs; /sts/saml takes
-// no cookies and needs no redirect. When the TCP peer is one of proxies
+// reached on another address, the IdP metadata (/saml/metadata, read by
+// programs, no cookies), and the STS (/sts and everything under /sts/):
+// API calls are signed with SigV4 over the Host the client used, and an
+// SDK does not follow redirects of signed POSTs; /sts/saml takes no
+// cookies and needs no redirect. When the TCP peer is one of proxies
 // and sends X-Forwarded-Host, its last value is the host the browser
 // used. Call it before serving.
 func (s *Server) RedirectToBaseURL(base string, proxies []netip.Prefix) error {
@@ -53,7 +54,7 @@ func (s *Server) RedirectToBaseURL(base string, proxies []netip.Prefix) error {
 // exemptFromBaseHost lists the paths served on any host.
 func exemptFromBaseHost(path string) bool {
 	switch path {
-	case "/healthz", "/readyz", "/metrics", "/sts":
+	case "/healthz", "/readyz", "/metrics", "/saml/metadata", "/sts":
 		return true
 	}
 	return strings.HasPrefix(path, "/sts/")

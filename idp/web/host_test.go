@@ -39,6 +39,9 @@ func TestRedirectToBaseURL(t *testing.T) {
 		{name: "healthz on any host", base: "http://localhost:8080", method: "GET", host: "10.1.2.3:8080", target: "/healthz", wantCode: 200},
 		{name: "readyz on any host", base: "http://localhost:8080", method: "GET", host: "10.1.2.3:8080", target: "/readyz", wantCode: 200},
 		{name: "metrics on any host", base: "http://localhost:8080", method: "GET", host: "10.1.2.3:8080", target: "/metrics", wantCode: 200},
+		{name: "metadata on any host", base: "http://localhost:8080", method: "GET", host: "idpbridge.internal:8080", target: "/saml/metadata", wantCode: 200},
+		{name: "other SAML endpoints are redirected", base: "http://localhost:8080", method: "GET", host: "127.0.0.1:8080", target: "/saml/idp-initiated?sp=aws",
+			wantCode: http.StatusFound, wantLocation: "http://localhost:8080/saml/idp-initiated?sp=aws"},
 		{name: "STS API signed for another host", base: "http://localhost:8080", method: "POST", host: "127.0.0.1:8080", target: "/sts/", wantCode: 200},
 		{name: "STS API without slash", base: "http://localhost:8080", method: "POST", host: "127.0.0.1:8080", target: "/sts", wantCode: 200},
 		{name: "STS sign-in endpoint", base: "http://localhost:8080", method: "POST", host: "127.0.0.1:8080", target: "/sts/saml", wantCode: 200},
@@ -58,6 +61,8 @@ func TestRedirectToBaseURL(t *testing.T) {
 			}
 			ok := func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("handled")) }
 			s.HandleFunc("GET /{$}", ok)
+			s.HandleFunc("GET /saml/metadata", ok)
+			s.HandleFunc("GET /saml/idp-initiated", ok)
 			s.HandleFunc("GET /login", ok)
 			s.HandleFunc("POST /login", ok)
 			s.HandleFunc("POST /sts", ok)
