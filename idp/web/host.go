@@ -87,7 +87,16 @@ func (s *Server) redirectToBase(w http.ResponseWriter, r *http.Request) bool {
 	if normalHost(got, b.scheme) == b.host {
 		return false
 	}
-	target := b.root + r.URL.RequestURI()
+	// The path and query only, always after the base URL's authority: a
+	// request-target such as "x:@evil.example" cannot move the host.
+	path := r.URL.EscapedPath()
+	if !strings.HasPrefix(path, "/") {
+		path = "/" + path
+	}
+	target := b.root + path
+	if r.URL.RawQuery != "" {
+		target += "?" + r.URL.RawQuery
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	if r.Method == http.MethodGet || r.Method == http.MethodHead {
 		s.log.Debug("redirect to the base URL", "host", shorten(got, 256), "base_url", b.root, "path", r.URL.Path)

@@ -100,6 +100,30 @@ func TestRedirectToBaseURL(t *testing.T) {
 	}
 }
 
+// TestRedirectToBaseURLKeepsTheHost: whatever the request-target, the
+// redirect goes to the base URL's host.
+func TestRedirectToBaseURLKeepsTheHost(t *testing.T) {
+	t.Parallel()
+	s := NewServer(Options{})
+	if err := s.RedirectToBaseURL("http://localhost:8080", nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, target := range []string{"x:@evil.example", "http://evil.example/x", "//evil.example/x", "/\\evil.example", "mailto:a@evil.example"} {
+		req := httptest.NewRequest("GET", "/", nil)
+		u, err := url.ParseRequestURI(target)
+		if err != nil {
+			t.Fatalf("%q: %v", target, err)
+		}
+		req.URL, req.RequestURI, req.Host = u, target, "127.0.0.1:8080"
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		loc, err := url.Parse(rec.Header().Get("Location"))
+		if rec.Code != http.StatusFound || err != nil || loc.Host != "localhost:8080" || loc.User != nil {
+			t.Errorf("request-target %q: %d Location %q", target, rec.Code, rec.Header().Get("Location"))
+		}
+	}
+}
+
 func TestRedirectToBaseURLRefusesBadBase(t *testing.T) {
 	t.Parallel()
 	for _, base := range []string{"", "localhost:8080", "/idp", "ftp://x", "http://x/?a=b"} {
