@@ -25,6 +25,7 @@ import (
 //
 //	sts:
 //	  region: us-east-1
+//	  demo: auto                  # auto, on or off: the demo account (DemoAccount)
 //	  saml_recipients: [https://signin.aws.amazon.com/saml]
 //	  accounts:
 //	    - id: "123456789012"
