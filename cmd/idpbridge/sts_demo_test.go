@@ -120,6 +120,8 @@ sts:
 				`but the trust policies that trust this IdP (role Developer in account 123456789012) allow other SAML:aud values only`},
 		{name: "trust accepts both audiences", config: userMappingOnly + strings.Replace(audienceOnlyAWS,
 			`SAML:aud: "https://signin.aws.amazon.com/saml"`, `SAML:aud: ["https://signin.aws.amazon.com/saml", "http://localhost:8080/sts/saml"]`, 1)},
+		{name: "recipients without the built-in sign-in endpoint", config: userMappingOnly + "sts:\n  saml_recipients: [https://signin.aws.amazon.com/saml]\n",
+			want: `warning: service provider "builtin" signs in to the built-in STS with Recipient and Audience http://localhost:8080/sts/saml, which sts.saml_recipients does not list`},
 		{name: "no builtin application", config: strings.Replace(userMappingOnly, "  - {name: builtin, preset: builtin, mapping: people, display_name: Built-in STS}\n", "", 1) + stsOtherAccount},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -13,8 +13,9 @@ import (
 )
 
 // Warnings lists what is valid but will not work as a person expects,
-// each naming the setting to look at: a "builtin" service provider that
-// no STS role accepts assertions of this IdP for. config check prints
+// each naming the setting to look at: a "builtin" service provider whose
+// assertions the STS does not accept (its recipient is not among
+// sts.saml_recipients, or no role trusts this IdP for its audience). config check prints
 // them, serve prints and logs them. The configuration must be valid.
 func (c *Config) Warnings(getenv func(string) string) []string {
 	sps, _ := c.ssoConfig()
@@ -55,8 +56,16 @@ func (c *Config) Warnings(getenv func(string) string) []string {
 			}
 		}
 	}
+	recipient := false
+	for _, r := range dir.SAMLRecipients {
+		recipient = recipient || r == audience
+	}
 	var out []string
 	for _, name := range builtins {
+		if !recipient {
+			out = append(out, fmt.Sprintf("service provider %q signs in to the built-in STS with Recipient and Audience %s, "+
+				"which sts.saml_recipients does not list: add it there", name, audience))
+		}
 		switch {
 		case len(trusting) == 0:
 			out = append(out, fmt.Sprintf("service provider %q signs in to the built-in STS, but no STS account trusts this IdP: "+
