@@ -76,7 +76,7 @@ func (b *baseHost) requestHost(r *http.Request) string {
 	return r.Host
 }
 
-// redirect answers r when it is addressed to another host than the base
+// redirectToBase answers r when it is addressed to another host than the base
 // URL's, and reports whether it did.
 func (s *Server) redirectToBase(w http.ResponseWriter, r *http.Request) bool {
 	b := s.base
