@@ -39,6 +39,9 @@ func (c *configCheckCommand) run(_ context.Context, m *Main) error {
 	if src == "" {
 		src = "built-in defaults"
 	}
+	for _, w := range cfg.Warnings(m.Getenv) {
+		fmt.Fprintf(m.Stdout, "warning: %s\n", w)
+	}
 	fmt.Fprintf(m.Stdout, "configuration OK (%s)\n", src)
 	return nil
 }

@@ -187,12 +187,14 @@ func (m *Main) printBanner(cfg *Config, s store.Store, boot *bootstrapResult, ad
 	base := cfg.Server.BaseURL
 	fmt.Fprintf(w, "\nidpbridge %s is running on %s (listening on %s)\n", version, base, addr)
 	fmt.Fprintf(w, "  Sign in at %s/login\n", strings.TrimSuffix(base, "/"))
+	fmt.Fprintf(w, "  Open %s (server.base_url) in your browser: other addresses of this listener redirect there.\n", base)
 	fmt.Fprintf(w, "  health:   %s/healthz   readiness: %s/readyz   metrics: %s/metrics\n", base, base, base)
 	if s.Backend() == "sqlite" {
 		fmt.Fprintf(w, "  data:     SQLite database %s\n", cfg.SQLitePath())
 	} else {
 		fmt.Fprintf(w, "  data:     PostgreSQL\n")
 	}
+	m.printSTSAccounts(w, cfg)
 	if boot.AdminPassword != "" {
 		fmt.Fprintf(w, "\nFirst start: created the administrator account.\n")
 		fmt.Fprintf(w, "  user:     admin\n")
@@ -207,7 +209,7 @@ func (m *Main) printBanner(cfg *Config, s store.Store, boot *bootstrapResult, ad
 	}
 	if cfg.Demo {
 		root := strings.TrimSuffix(base, "/")
-		fmt.Fprintf(w, "\nDemo: no service provider or STS account is configured, so the built-in STS has\n")
+		fmt.Fprintf(w, "\nDemo (sts.demo): the built-in STS has\n")
 		fmt.Fprintf(w, "  account %s with the role %s, trusting this IdP (SAML provider %s).\n", sts.DemoAccountID, sts.DemoRoleName, sts.DemoProviderName)
 		fmt.Fprintf(w, "  1. Sign in at %s/login as admin.\n", root)
 		fmt.Fprintf(w, "  2. Open \"Built-in STS\" on your portal: the STS assumes %s with your username as\n", sts.DemoRoleName)

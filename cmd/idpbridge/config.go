@@ -44,10 +44,13 @@ type Config struct {
 	ServiceProviders ServiceProvidersConfig `yaml:"service_providers,omitempty"`
 	STS              sts.Config             `yaml:"sts,omitempty"`
 
-	// Demo is set when neither service providers nor STS accounts are
-	// configured: serve then adds the demo account (sts.DemoAccount) that
-	// the zero-config service provider "builtin" signs in to.
+	// Demo is set when sts.demo adds the demo account (sts.DemoAccount)
+	// that the zero-config service provider "builtin" signs in to: with
+	// sts.demo auto (the default) when no STS account is configured, or
+	// with sts.demo on.
 	Demo bool `yaml:"-"`
+	// demoProblem is why sts.demo could not be applied ("" when it was).
+	demoProblem string
 }
 
 // ServerConfig is the HTTP listener.
@@ -180,16 +183,42 @@ func LoadConfig(path string, getenv func(string) string, overrides ...func(*Conf
 	return &cfg, nil
 }
 
-// applyDemo adds the demo STS account when neither service providers nor
-// STS accounts are configured: the zero-config setup, in which everyone
-// who signs in may try the built-in STS from the portal.
+// applyDemo adds the demo STS account as sts.demo says: auto (the
+// default) when no STS account is configured, on always, off never. With
+// it, everyone who signs in may try the built-in STS from the portal. A
+// value it cannot apply is reported by Validate.
 func (c *Config) applyDemo() {
-	if len(c.ServiceProviders) > 0 || len(c.STS.Accounts) > 0 {
+	on := false
+	switch c.STS.Demo {
+	case "", DemoAuto:
+		on = len(c.STS.Accounts) == 0
+	case DemoOn:
+		on = true
+	case DemoOff:
+	default:
+		c.demoProblem = fmt.Sprintf("%q is not one of %s, %s, %s", c.STS.Demo, DemoAuto, DemoOn, DemoOff)
 		return
 	}
-	c.STS.Accounts = []sts.AccountConfig{sts.DemoAccount()}
+	if !on {
+		return
+	}
+	for i, a := range c.STS.Accounts {
+		if a.ID == sts.DemoAccountID {
+			c.demoProblem = fmt.Sprintf("on adds the demo account %s, which sts.accounts[%d] configures already "+
+				"(use sts.demo: off, or another account ID)", sts.DemoAccountID, i)
+			return
+		}
+	}
+	c.STS.Accounts = append(c.STS.Accounts, sts.DemoAccount())
 	c.Demo = true
 }
+
+// Values of sts.demo.
+const (
+	DemoAuto = "auto"
+	DemoOn   = "on"
+	DemoOff  = "off"
+)
 
 func unwrapPathError(err error) error {
 	var pe *os.PathError
@@ -365,6 +394,9 @@ func (c *Config) Validate(getenv func(string) string) []string {
 	c.validateLogin(&p)
 	c.validateAudit(&p)
 	c.validateSSO(&p)
+	if c.demoProblem != "" {
+		p.add("sts.demo", "%s", c.demoProblem)
+	}
 	p = append(p, c.validateSTS(getenv)...)
 	sort.Strings(p)
 	return p

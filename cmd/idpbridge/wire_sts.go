@@ -112,6 +112,9 @@ func (m *Main) wireSTS(ctx context.Context, cfg *Config, srv *web.Server, s stor
 	}()
 	m.onClose(func() error { stop(); <-done; return nil })
 	log.Info("sts ready", "region", dir.Region, "accounts", len(dir.Accounts()))
+	for _, w := range cfg.Warnings(m.Getenv) {
+		log.Warn("configuration: " + w)
+	}
 	return svc, nil
 }
 

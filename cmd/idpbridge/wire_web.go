@@ -146,6 +146,11 @@ func (m *Main) wireWeb(ctx context.Context, cfg *Config, srv *web.Server, s stor
 		return nil, err
 	}
 	idp.Mount(srv)
+	// Browsers stay on base_url's host: its cookies and Origin are the
+	// ones the forms are checked against.
+	if err := srv.RedirectToBaseURL(cfg.Server.BaseURL, proxies); err != nil {
+		return nil, err
+	}
 	go prune(ctx, idp, log, 10*time.Minute)
 	m.sessions = idp
 	return &webParts{IdP: idp, Pages: pages}, nil

@@ -249,18 +249,38 @@ func compileStatement(st *Statement, vars bool) (compiledStatement, error) {
 // applies reports whether the statement applies to the request and how its
 // principal element matched.
 func (c *compiledStatement) applies(req *Request, caller *Principal) (PrincipalMatch, bool) {
+	pm, miss, _ := c.check(req, caller)
+	return pm, miss == missNone
+}
+
+// missedElement is the first element of a statement that did not match a
+// request.
+type missedElement int
+
+const (
+	missNone missedElement = iota
+	missAction
+	missResource
+	missPrincipal
+	missCondition
+)
+
+// check evaluates the statement's elements in order and returns the first
+// that does not match; for missCondition, cond is the index of the failed
+// condition (the Statement's Conditions are compiled in order).
+func (c *compiledStatement) check(req *Request, caller *Principal) (pm PrincipalMatch, miss missedElement, cond int) {
 	if c.matchesAction(req.Action) == c.notAction {
-		return 0, false
+		return 0, missAction, 0
 	}
 	if c.resourceSet && c.matchesResource(req.Resource, req.Context) == c.notResource {
-		return 0, false
+		return 0, missResource, 0
 	}
-	pm := PrincipalNotApplicable
+	pm = PrincipalNotApplicable
 	if c.principal != nil {
 		m, ok := c.principal.match(caller)
 		switch {
 		case c.notPrincipal && ok, !c.notPrincipal && !ok:
-			return 0, false
+			return 0, missPrincipal, 0
 		case c.notPrincipal:
 			pm = PrincipalNotListed
 		default:
@@ -269,10 +289,10 @@ func (c *compiledStatement) applies(req *Request, caller *Principal) (PrincipalM
 	}
 	for k := range c.conditions {
 		if !c.conditions[k].eval(req.Context) {
-			return 0, false
+			return 0, missCondition, k
 		}
 	}
-	return pm, true
+	return pm, missNone, 0
 }
 
 func (c *compiledStatement) matchesAction(action string) bool {

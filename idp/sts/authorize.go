@@ -40,17 +40,52 @@ type verdict struct {
 	identity policy.Result
 	session  policy.Result
 	allowed  bool
+	// req and trustPolicy let a denial explain the trust policy's
+	// statements one by one (policy.Explain).
+	req         policy.Request
+	trustPolicy *policy.Policy
 }
 
 // explain renders the statements that decided, for the log line of a
-// denial.
+// denial; when the trust policy did not allow, it also says of each of
+// its statements why it did not apply (trustRefusal).
 func (v verdict) explain() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: trust=%s%s identity=%s%s", v.action, v.trust.Decision, matches(v.trust), v.identity.Decision, matches(v.identity))
 	if len(v.session.Matches) > 0 || v.session.Decision != policy.NoDecision {
 		fmt.Fprintf(&b, " session=%s%s", v.session.Decision, matches(v.session))
 	}
+	if why := v.trustRefusal(); why != "" {
+		b.WriteString("; " + why)
+	}
 	return b.String()
+}
+
+// trustRefusal says, for a trust policy that did not allow, which
+// statements decided: the applying Deny statements of an explicit deny, or
+// for an implicit deny why each Allow statement did not apply (the
+// statement and its failed element or condition, with the request's
+// values). It is "" when the trust policy allowed or is unknown.
+func (v verdict) trustRefusal() string {
+	if v.trustPolicy == nil || v.trust.Decision == policy.Allow {
+		return ""
+	}
+	var parts []string
+	for _, e := range policy.Explain(v.req, policy.Named{Policy: v.trustPolicy}) {
+		switch {
+		case v.trust.Decision == policy.Deny && e.Applied && e.Effect == policy.EffectDeny:
+			parts = append(parts, e.String(v.req))
+		case v.trust.Decision == policy.NoDecision && !e.Applied && e.Effect == policy.EffectAllow:
+			parts = append(parts, e.String(v.req))
+		}
+	}
+	if v.trust.Decision == policy.Deny {
+		return "the trust policy denies " + v.action + ": " + strings.Join(parts, "; ")
+	}
+	if len(parts) == 0 {
+		return "the trust policy has no Allow statement"
+	}
+	return "no statement of the trust policy allows " + v.action + ": " + strings.Join(parts, "; ")
 }
 
 func matches(r policy.Result) string {
@@ -95,9 +130,10 @@ func matches(r policy.Result) string {
 // the answer never reveals whether a role exists.
 func authorizeCaller(who *caller, role *Role, roleARN, action string, ctx policy.Context) verdict {
 	req := policy.Request{Principal: who.principal, Action: action, Resource: roleARN, Context: ctx}
-	v := verdict{action: action}
+	v := verdict{action: action, req: req}
 	if role != nil && role.Trust != nil {
 		v.trust = policy.Evaluate(req, policy.Named{Policy: role.Trust})
+		v.trustPolicy = role.Trust
 	}
 	v.identity = policy.Evaluate(req, who.identityPolicies()...)
 	if who.sessionPolicies != nil {
@@ -131,8 +167,9 @@ func authorizeFederated(provider *policy.Principal, role *Role, action string, c
 	if role == nil || role.Trust == nil {
 		return v
 	}
-	v.trust = policy.Evaluate(policy.Request{Principal: provider, Action: action, Resource: role.ARN, Context: ctx},
-		policy.Named{Policy: role.Trust})
+	v.req = policy.Request{Principal: provider, Action: action, Resource: role.ARN, Context: ctx}
+	v.trustPolicy = role.Trust
+	v.trust = policy.Evaluate(v.req, policy.Named{Policy: role.Trust})
 	v.allowed = v.trust.Decision == policy.Allow
 	return v
 }

@@ -25,6 +25,7 @@ import (
 //
 //	sts:
 //	  region: us-east-1
+//	  demo: auto                  # auto, on or off: the demo account (DemoAccount)
 //	  saml_recipients: [https://signin.aws.amazon.com/saml]
 //	  accounts:
 //	    - id: "123456789012"
@@ -53,6 +54,10 @@ type Config struct {
 	Region         string          `yaml:"region,omitempty"`
 	SAMLRecipients []string        `yaml:"saml_recipients,omitempty"`
 	Accounts       []AccountConfig `yaml:"accounts,omitempty"`
+	// Demo says whether serve adds the demo account (DemoAccount): "auto"
+	// (or empty) when no account is configured, "on" always, "off" never.
+	// The caller applies it; Build ignores it.
+	Demo string `yaml:"demo,omitempty"`
 }
 
 // AccountConfig is one account. ID is the 12-digit account ID.

@@ -45,7 +45,8 @@ roles:
             - {Effect: Allow, Action: sts:GetCallerIdentity, Resource: "*"}
 `
 
-// DemoAccount is the account serve sets up when nothing is configured:
+// DemoAccount is the account serve adds as sts.demo says (by default,
+// when no account is configured):
 // account 123456789012 with the SAML provider idpbridge (metadata: self)
 // and the role Developer (see demoAccountYAML). With the zero-config
 // mapping "dev" of the IdP, everyone who signs in may assume Developer

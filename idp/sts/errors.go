@@ -48,6 +48,12 @@ type Error struct {
 	Message string
 	Status  int
 	Cause   error
+	// Reason says, in terms an administrator can act on, which step
+	// refused a call, e.g. "no SAML provider named idpbridge in account
+	// 123456789012"; "" when the message says it all. It is logged and
+	// shown by the built-in sign-in page, never sent in an API response
+	// (whose message is AWS's).
+	Reason string
 }
 
 func (e *Error) Error() string {

@@ -182,9 +182,7 @@ func (s *Service) planSAML(ctx context.Context, c *call, st *samlState) (*grant,
 	// AccessDenied and InvalidIdentityToken is not documented).
 	provider, ok := s.dir.SAMLProviderByARN(req.PrincipalARN.v)
 	if !ok {
-		s.log.Info("sts: access denied", "request_id", c.requestID, "action", actAssumeRoleWithSAML,
-			"reason", "no SAML provider "+req.PrincipalARN.v)
-		return nil, forbidden(CodeAccessDenied, msgSAMLNotAuthorized)
+		return nil, s.denySAML(c, "no SAML provider "+describeARN(req.PrincipalARN.v, "saml-provider"))
 	}
 	st.provider = provider
 	md, err := provider.Metadata(ctx)
@@ -245,14 +243,12 @@ func (s *Service) planSAML(ctx context.Context, c *call, st *samlState) (*grant,
 
 	// 7. The subject (samlverify refuses an assertion without NameID).
 	if a.NameID == "" {
-		return nil, forbidden(CodeAccessDenied, msgSAMLNotAuthorized)
+		return nil, s.denySAML(c, "the assertion has no NameID")
 	}
 
 	// 8. The Role attribute must list the requested pair (either order).
 	if !rolePairListed(a.Attributes[attributes.AttrRole], req.RoleARN.v, req.PrincipalARN.v) {
-		s.log.Info("sts: access denied", "request_id", c.requestID, "action", actAssumeRoleWithSAML,
-			"reason", "the Role attribute does not list "+req.RoleARN.v+","+req.PrincipalARN.v)
-		return nil, forbidden(CodeAccessDenied, msgSAMLNotAuthorized)
+		return nil, s.denySAML(c, "the assertion's Role attribute does not list "+req.RoleARN.v+","+req.PrincipalARN.v)
 	}
 
 	// Tag semantics of what the assertion carries.
@@ -262,6 +258,9 @@ func (s *Service) planSAML(ctx context.Context, c *call, st *samlState) (*grant,
 
 	// 9. The trust policy, for the provider as principal.
 	role, _ := s.dir.RoleByARN(req.RoleARN.v)
+	if role == nil {
+		return nil, s.denySAML(c, "no role "+describeARN(req.RoleARN.v, "role"), "provider", provider.ARN, "subject", a.NameID)
+	}
 	ctx2 := s.requestContext(c, nil)
 	samlContext(ctx2, a, provider, st.qualifier)
 	ctx2.Set("sts:RoleSessionName", st.session)
@@ -280,7 +279,9 @@ func (s *Service) planSAML(ctx context.Context, c *call, st *samlState) (*grant,
 		if !vd.allowed {
 			s.log.Info("sts: access denied", "request_id", c.requestID, "provider", provider.ARN, "subject", a.NameID,
 				"role", req.RoleARN.v, "action", action, "decision", vd.explain())
-			return nil, forbidden(CodeAccessDenied, msgSAMLNotAuthorized)
+			e := forbidden(CodeAccessDenied, msgSAMLNotAuthorized)
+			e.Reason = "role " + describeARN(role.ARN, "role") + ": " + vd.trustRefusal() + " (SAML provider " + provider.ARN + ")"
+			return nil, e
 		}
 	}
 
@@ -486,4 +487,28 @@ func firstOf(v []string) string {
 		return ""
 	}
 	return v[0]
+}
+
+// denySAML is AssumeRoleWithSAML's AccessDenied with the step that refused
+// as its Reason, logged with attrs.
+func (s *Service) denySAML(c *call, reason string, attrs ...any) *Error {
+	s.log.Info("sts: access denied", append([]any{"request_id", c.requestID, "action", actAssumeRoleWithSAML,
+		"reason", reason}, attrs...)...)
+	e := forbidden(CodeAccessDenied, msgSAMLNotAuthorized)
+	e.Reason = reason
+	return e
+}
+
+// describeARN names an IAM resource of type typ for an administrator:
+// "named idpbridge in account 123456789012" for
+// arn:aws:iam::123456789012:saml-provider/idpbridge (a role's path is
+// kept), or the ARN itself when it is not of that type.
+func describeARN(arn, typ string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) == 6 {
+		if name, ok := strings.CutPrefix(parts[5], typ+"/"); ok && name != "" {
+			return "named " + name + " in account " + parts[4]
+		}
+	}
+	return arn
 }

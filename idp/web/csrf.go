@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"idpbridge/idp"
 )
@@ -44,20 +45,34 @@ func (p *IdP) CSRFToken(w http.ResponseWriter, r *http.Request) string {
 // CheckCSRF implements sso.Sessions: the request comes from the base URL's
 // origin (Origin header, else Referer) and its form field csrf_token
 // matches the browser's pre-session cookie. The error is an *idp.Error
-// (EForbidden) that may be shown.
+// (EForbidden) that may be shown; the reason of a refusal is logged
+// (never the token or the cookie).
 func (p *IdP) CheckCSRF(r *http.Request) error {
-	if !p.sameOrigin(r) {
-		return errCSRF
+	reason := p.csrfRefusal(r)
+	if reason == "" {
+		return nil
+	}
+	p.log.Info("form refused", "reason", reason, "method", r.Method, "path", r.URL.Path,
+		"client", addrString(p.clientAddr(r)))
+	return errCSRF
+}
+
+// csrfRefusal says why r fails the CSRF check, "" when it passes.
+func (p *IdP) csrfRefusal(r *http.Request) string {
+	if why := p.originRefusal(r); why != "" {
+		return why
 	}
 	v, ok := p.csrfValue(r)
 	if !ok {
-		return errCSRF
+		return "no valid " + p.csrfName + " cookie: the browser did not send the cookie the form was issued with " +
+			"(cookies blocked, or the form was loaded from another address than " + p.origin + ")"
 	}
 	got, err := base64.RawURLEncoding.DecodeString(r.PostFormValue(csrfField))
 	if err != nil || !hmac.Equal(got, mac(p.csrfKey, "csrf", v)) {
-		return errCSRF
+		return "the form's " + csrfField + " does not match the browser's " + p.csrfName +
+			" cookie (a form loaded before a sign-in or sign-out, or in another browser)"
 	}
-	return nil
+	return ""
 }
 
 func (p *IdP) csrfTokenFor(v string) string {
@@ -109,20 +124,31 @@ func validCSRFValue(v string) bool {
 	return err == nil && len(b) == csrfValueBytes
 }
 
-// sameOrigin reports whether r says it comes from the base URL's origin.
-// Browsers send Origin on every POST; Referer is the fallback for those
-// that do not. A request with neither, or with "Origin: null", is refused.
-func (p *IdP) sameOrigin(r *http.Request) bool {
-	src := r.Header.Get("Origin")
+// originRefusal says why r does not come from the base URL's origin, ""
+// when it does. Browsers send Origin on every POST; Referer is the
+// fallback for those that do not. A request with neither, or with
+// "Origin: null", is refused.
+func (p *IdP) originRefusal(r *http.Request) string {
+	src, header := r.Header.Get("Origin"), "Origin"
 	if src == "" {
-		src = r.Header.Get("Referer")
+		src, header = r.Header.Get("Referer"), "Referer"
 	}
-	if src == "" || src == "null" {
-		return false
+	switch src {
+	case "":
+		return "the request has neither an Origin nor a Referer header"
+	case "null":
+		return "Origin null is not " + p.origin
 	}
 	u, err := url.Parse(src)
 	if err != nil || u.Host == "" || u.User != nil {
-		return false
+		return header + " " + strconv.Quote(shorten(src, 200)) + " is not an origin"
 	}
-	return origin(u) == p.origin
+	if got := origin(u); got != p.origin {
+		return header + " " + got + " is not " + p.origin
+	}
+	return ""
 }
+
+// sameOrigin reports whether r says it comes from the base URL's origin
+// (see originRefusal).
+func (p *IdP) sameOrigin(r *http.Request) bool { return p.originRefusal(r) == "" }

@@ -45,6 +45,7 @@ type Server struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	registry *prometheus.Registry
+	base     *baseHost // set by RedirectToBaseURL
 }
 
 // NewServer returns a Server with /healthz, /readyz and /metrics mounted.
@@ -105,7 +106,8 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 }
 
 // ServeHTTP runs the middleware chain around the router: recover, body
-// limit, metrics and access log.
+// limit, metrics and access log, and the redirect to the base URL's host
+// (RedirectToBaseURL).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w}
@@ -129,6 +131,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	if r.Body != nil {
 		r.Body = http.MaxBytesReader(rec, r.Body, s.opt.MaxBodyBytes)
+	}
+	if s.redirectToBase(rec, r) {
+		return
 	}
 	s.mux.ServeHTTP(rec, r)
 }

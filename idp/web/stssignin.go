@@ -406,8 +406,14 @@ func (s *STSSignIn) assume(w http.ResponseWriter, r *http.Request, client, user,
 		if status >= 500 {
 			s.log.Error("sts sign-in: AssumeRoleWithSAML failed", "role", role.RoleARN, "client", client, "err", err)
 		}
-		s.refuse(w, client, &signInRefusal{status: status, title: "The STS refused the sign-in",
-			message: se.Code + ": " + se.Message, reason: "STS " + se.Code + ": " + se.Message + " (role " + role.RoleARN + ")"})
+		ref := &signInRefusal{status: status, title: "The STS refused the sign-in",
+			message: se.Code + ": " + se.Message, reason: "STS " + se.Code + ": " + se.Message + " (role " + role.RoleARN + ")"}
+		if se.Reason != "" {
+			// Which step refused, for the administrator to act on.
+			ref.details = []string{"Refused because: " + se.Reason}
+			ref.reason += ": " + se.Reason
+		}
+		s.refuse(w, client, ref)
 		return
 	}
 	res := sess.Result

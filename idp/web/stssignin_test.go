@@ -162,9 +162,15 @@ type signinEnv struct {
 
 func newSigninEnv(t *testing.T) *signinEnv {
 	t.Helper()
+	return newSigninEnvWith(t, signinSTSConfig)
+}
+
+// newSigninEnvWith is newSigninEnv with stsConfig as the sts section.
+func newSigninEnvWith(t *testing.T, stsConfig string) *signinEnv {
+	t.Helper()
 	_, cert := signinKey()
 	var cfg sts.Config
-	dec := yaml.NewDecoder(strings.NewReader(signinSTSConfig))
+	dec := yaml.NewDecoder(strings.NewReader(stsConfig))
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil {
 		t.Fatal(err)
