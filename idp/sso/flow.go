@@ -220,10 +220,15 @@ var (
 // the HTTP-POST binding continues as the equivalent HTTP-Redirect GET (the
 // session cookie is SameSite=Lax, so a cross-site POST never carries it).
 // Without a session the browser is sent to sign in and then to resumePath.
-// With one, the service provider's mapping is applied: a person it cannot
-// map gets the mapping error page (and a MappingFailed record), a
-// single-role provider with several roles gets the role chooser, and only
-// then is a session returned for the assertion.
+// A ForceAuthn request with a session from before it asked sends the
+// browser to enter the password again (see reauth.go). An IsPassive request
+// that would need any of these pages, or the role chooser, is answered
+// with the status Responder/NoPassive instead. With a session, the service
+// provider's mapping is applied: a person it cannot map gets the mapping
+// error page (and a MappingFailed record), a single-role provider with
+// several roles gets the role chooser, an IdP-initiated GET for a provider
+// that issues credentials gets the confirm page, and only then is a
+// session returned for the assertion.
 func (a sessionAdapter) GetSession(w http.ResponseWriter, r *http.Request, req *saml.IdpAuthnRequest) *saml.Session {
 	p := a.p
 	st := flowFrom(r.Context())
@@ -248,24 +253,42 @@ func (a sessionAdapter) GetSession(w http.ResponseWriter, r *http.Request, req *
 		p.fail(w, r, http.StatusServiceUnavailable, "Sign-in unavailable", "Your session could not be checked. Try again in a moment.", err)
 		return nil
 	}
+	passive := st.kind == spInitiated && isTrue(req.Request.IsPassive)
+	force := st.kind == spInitiated && isTrue(req.Request.ForceAuthn)
 	if !ok {
-		if req.Request.IsPassive != nil && *req.Request.IsPassive {
-			if err := req.IDP.SendErrorResponse(w, req, &saml.StatusError{TopLevel: saml.StatusResponder, SecondLevel: saml.StatusNoPassive, Message: "not signed in"}); err != nil {
-				p.onError(w, r, http.StatusInternalServerError, err)
-			}
+		if passive {
+			p.noPassive(w, r, req, "not signed in")
 			return nil
 		}
 		next := st.resumePath(r)
-		if len(next) > maxResumeBytes {
-			p.fail(w, r, http.StatusBadRequest, "Sign-in request too large", "The application's sign-in request is too large to continue after signing in. Sign in to idpbridge first, then go back to the application.", errors.New("resume URL too long"))
+		if force {
+			// The sign-in about to happen is the fresh one.
+			if next, err = p.reauthResume(r, req); err != nil {
+				p.fail(w, r, http.StatusBadRequest, "Sign-in request refused", "The sign-in request from the application is not valid.", err)
+				return nil
+			}
+		}
+		p.toLogin(w, r, next, p.sessions.LoginURL)
+		return nil
+	}
+	if force {
+		fresh, err := p.reauthenticated(r, req, s)
+		if err != nil {
+			p.log.Warn("saml: ForceAuthn proof refused", "sp", st.sp.cfg.name, "user", s.Identity.Username, "err", err)
+		}
+		if !fresh {
+			if passive {
+				p.noPassive(w, r, req, "authentication cannot be repeated passively")
+				return nil
+			}
+			next, err := p.reauthResume(r, req)
+			if err != nil {
+				p.fail(w, r, http.StatusBadRequest, "Sign-in request refused", "The sign-in request from the application is not valid.", err)
+				return nil
+			}
+			p.toLogin(w, r, next, p.sessions.ReauthURL)
 			return nil
 		}
-		status := http.StatusFound
-		if r.Method == http.MethodPost {
-			status = http.StatusSeeOther
-		}
-		http.Redirect(w, r, p.sessions.LoginURL(next), status)
-		return nil
 	}
 
 	res, err := st.sp.mapping.Apply(s.Identity)
@@ -280,6 +303,10 @@ func (a sessionAdapter) GetSession(w http.ResponseWriter, r *http.Request, req *
 	}
 	if st.sp.cfg.singleRole && len(res.Roles) > 1 {
 		if st.chosen == "" {
+			if passive {
+				p.noPassive(w, r, req, "a role must be chosen")
+				return nil
+			}
 			p.renderChooser(w, r, st, s, res)
 			return nil
 		}

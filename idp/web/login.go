@@ -30,6 +30,9 @@ type LoginPage struct {
 	CSRFToken string
 	// Error is the message of a refused attempt.
 	Error string
+	// Reauth: the person is signed in as Username, and an application
+	// asks for the password again (SAML ForceAuthn).
+	Reauth bool
 }
 
 // msgInvalid is the one answer to every refused password: unknown name,
@@ -41,9 +44,14 @@ const maxUserAgent = 512
 
 func (p *IdP) loginForm(w http.ResponseWriter, r *http.Request) {
 	next := safeNext(r.URL.Query().Get("next"))
-	_, ok, err := p.Current(r)
+	s, ok, err := p.Current(r)
 	if err != nil {
 		p.log.Warn("login form: read session", "err", err)
+	}
+	if ok && r.URL.Query().Get("reauth") == "1" {
+		// See ReauthURL: the form even though the session is live.
+		p.renderLogin(w, r, http.StatusOK, LoginPage{Username: s.Identity.Username, Next: next, Reauth: true})
+		return
 	}
 	if ok {
 		seeOther(w, orRoot(next))
