@@ -119,8 +119,10 @@ func redirectQuery(message []byte, relayState string) string {
 }
 
 // serveIdPInitiated answers GET /saml/idp-initiated?sp=NAME[&RelayState=URL]
-// and the role chooser's answer (POST with sp, RelayState, role,
-// csrf_token).
+// and POST with sp, RelayState, csrf_token and, from the role chooser,
+// role. For a provider whose sign-in issues credentials (the builtin
+// preset) a GET only shows a page asking to confirm, whose form POSTs: a
+// link on another site cannot make a signed-in person mint credentials.
 func (p *IdP) serveIdPInitiated(w http.ResponseWriter, r *http.Request) {
 	var name, relay, role string
 	if r.Method == http.MethodPost {
@@ -322,6 +324,12 @@ func (a sessionAdapter) GetSession(w http.ResponseWriter, r *http.Request, req *
 		}
 		res.Roles = picked
 	}
+	if st.kind == idpInitiated && r.Method != http.MethodPost && st.sp.cfg.issuesCredentials {
+		// A GET can come from a link on any site: credentials are issued
+		// only on a POST of our own form.
+		p.renderConfirm(w, r, st, s)
+		return nil
+	}
 	st.session, st.result = s, res
 	return &saml.Session{
 		ID:           s.ID,
@@ -385,6 +393,31 @@ type chooserPage struct {
 	CSRF   string
 	Hidden []field
 	Roles  []roleChoice
+	// IssuesCredentials: choosing a role issues credentials at once.
+	IssuesCredentials bool
+}
+
+// confirmPage is the data of the open_app page.
+type confirmPage struct {
+	page
+	SP     string
+	Action string
+	CSRF   string
+	Hidden []field
+}
+
+// renderConfirm asks the person whether to open st's provider, whose
+// sign-in issues credentials: a form that POSTs the same IdP-initiated
+// request with the CSRF token. Nothing is issued or recorded.
+func (p *IdP) renderConfirm(w http.ResponseWriter, r *http.Request, st *flow, s idp.Session) {
+	data := confirmPage{page: page{User: s.Identity.Username}, SP: st.sp.cfg.displayName, Action: IdPInitiatedPath,
+		CSRF: p.sessions.CSRFToken(w, r), Hidden: []field{{"sp", st.sp.cfg.name}}}
+	if st.relay != "" {
+		data.Hidden = append(data.Hidden, field{"RelayState", st.relay})
+	}
+	if err := p.pages.Render(w, http.StatusOK, "open_app", data); err != nil {
+		p.log.Error("render open_app", "err", err)
+	}
 }
 
 type field struct{ Name, Value string }
@@ -395,7 +428,8 @@ type roleChoice struct {
 }
 
 func (p *IdP) renderChooser(w http.ResponseWriter, r *http.Request, st *flow, s idp.Session, res *attributes.Result) {
-	data := chooserPage{page: page{User: s.Identity.Username}, SP: st.sp.cfg.displayName, CSRF: p.sessions.CSRFToken(w, r)}
+	data := chooserPage{page: page{User: s.Identity.Username}, SP: st.sp.cfg.displayName, CSRF: p.sessions.CSRFToken(w, r),
+		IssuesCredentials: st.sp.cfg.issuesCredentials}
 	if st.kind == idpInitiated {
 		data.Action = IdPInitiatedPath
 		data.Hidden = append(data.Hidden, field{"sp", st.sp.cfg.name})

@@ -34,7 +34,7 @@ const (
 
 // Pages the IdP renders (templates/<name>.html); the wiring passes them to
 // ui.Load as required pages.
-var Pages = []string{"saml_post", "role_chooser", "mapping_error", "slo", "error"}
+var Pages = []string{"saml_post", "role_chooser", "mapping_error", "slo", "error", "open_app"}
 
 // Assertion timing defaults.
 const (
@@ -211,7 +211,8 @@ type Mux interface {
 }
 
 // Routes mounts GET /saml/metadata, GET|POST /saml/sso,
-// GET|POST /saml/idp-initiated (POST: the role chooser's answer) and
+// GET|POST /saml/idp-initiated (POST: the portal's and the confirm page's
+// form for apps that issue credentials, and the role chooser's answer) and
 // GET|POST /saml/slo.
 func (p *IdP) Routes(mux Mux) {
 	mux.Handle("GET "+MetadataPath, http.HandlerFunc(p.serveMetadata))

@@ -30,7 +30,16 @@ type Sessions interface {
 }
 
 // App is a service provider a person may open from the portal.
-type App struct{ Name, DisplayName, Description, URL string } // URL e.g. /saml/idp-initiated?sp=aws
+type App struct {
+	Name, DisplayName, Description string
+	// URL opens the app with a GET, e.g. /saml/idp-initiated?sp=aws.
+	URL string
+	// Post marks an app whose sign-in issues credentials (the builtin
+	// preset): the portal opens it with a form that POSTs sp=Name and the
+	// CSRF token to IdPInitiatedPath, never with a link; a GET of URL
+	// only asks the person to confirm.
+	Post bool
+}
 
 // AppLister lists the service providers a person may open from the portal (sso implements it).
 type AppLister interface{ Apps(id idp.Identity) []App }
