@@ -61,6 +61,9 @@ func (p *IdP) loginForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *IdP) renderLogin(w http.ResponseWriter, r *http.Request, status int, page LoginPage) {
+	if r.Method == http.MethodPost && r.PostFormValue("reauth") == "1" {
+		page.Reauth = true // a refused attempt on the page of ReauthURL
+	}
 	page.CSRFToken = p.CSRFToken(w, r)
 	if err := p.opt.Pages.Render(w, status, "login", page); err != nil {
 		p.log.Error("render login page", "err", err)

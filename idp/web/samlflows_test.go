@@ -203,7 +203,7 @@ func TestForceAuthnThroughLoginPage(t *testing.T) {
 				t.Fatal("an assertion was issued from the old session")
 			}
 			page := b.get(loc)
-			for _, want := range []string{`name="csrf_token"`, `id="reauth-note"`, `name="username" value="alice"`, ` readonly`, `name="next"`} {
+			for _, want := range []string{`name="csrf_token"`, `id="reauth-note"`, `name="username" value="alice"`, ` readonly`, `name="next"`, `name="reauth" value="1"`} {
 				if page.code != http.StatusOK || !strings.Contains(page.body, want) {
 					t.Fatalf("the login page (%d) lacks %s:\n%s", page.code, want, page.body)
 				}
@@ -213,10 +213,19 @@ func TestForceAuthnThroughLoginPage(t *testing.T) {
 				t.Fatalf("back without the password: %d to %q", back.code, back.header.Get("Location"))
 			}
 
+			tok := csrfRe.FindStringSubmatch(page.body)[1]
+			// A wrong password: the same page again, still for alice.
+			res = b.post("/login", url.Values{"csrf_token": {tok}, "username": {"alice"}, "password": {"wrong"}, "next": {next}, "reauth": {"1"}}, nil)
+			for _, want := range []string{`id="reauth-note"`, `name="username" value="alice"`, ` readonly`, `name="reauth" value="1"`} {
+				if res.code != http.StatusUnauthorized || !strings.Contains(res.body, want) {
+					t.Fatalf("wrong password (%d): the page lacks %s:\n%s", res.code, want, res.body)
+				}
+			}
+
 			si.clock.Add(10 * time.Second)
 			secondAuthn := si.clock.Now()
-			tok := csrfRe.FindStringSubmatch(page.body)[1]
-			res = b.post("/login", url.Values{"csrf_token": {tok}, "username": {"alice"}, "password": {alicePassword}, "next": {next}}, nil)
+			tok = csrfRe.FindStringSubmatch(res.body)[1]
+			res = b.post("/login", url.Values{"csrf_token": {tok}, "username": {"alice"}, "password": {alicePassword}, "next": {next}, "reauth": {"1"}}, nil)
 			if res.code != http.StatusSeeOther || res.header.Get("Location") != next {
 				t.Fatalf("POST /login: %d to %q, want %q", res.code, res.header.Get("Location"), next)
 			}
