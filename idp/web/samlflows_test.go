@@ -20,6 +20,8 @@ import (
 	"idpbridge/attributes"
 	"idpbridge/idp/signing"
 	"idpbridge/idp/sso"
+	"idpbridge/idp/store"
+	"idpbridge/idp/store/postgres/pgtest"
 	"idpbridge/idp/ui"
 	"idpbridge/templates"
 )
@@ -51,7 +53,12 @@ type samlIdP struct {
 // roles (alice has one).
 func newSAMLIdP(t *testing.T) *samlIdP {
 	t.Helper()
-	s := sqliteStore(t)
+	return newSAMLIdPOn(t, sqliteStore(t))
+}
+
+// newSAMLIdPOn is newSAMLIdP over s.
+func newSAMLIdPOn(t *testing.T, s store.Store) *samlIdP {
+	t.Helper()
 	seedUsers(t, s)
 	ti := newTestIdP(t, s, false)
 	key, err := signing.Generate(rand.Reader, "idp.test", ti.clock.Now())
@@ -179,68 +186,78 @@ func samlResponse(t *testing.T, res response) (string, *saml.Response) {
 // TestForceAuthnThroughLoginPage: alice signed in five minutes ago; the
 // SP asks with ForceAuthn. The IdP shows the login page for alice (CSRF
 // token, her name, the note) instead of answering from the session;
-// coming back without the password gets the same; after the password the
-// assertion's AuthnInstant is the new sign-in's.
+// coming back without the password gets the same, and so does a wrong
+// password; after the password the assertion's AuthnInstant is the new
+// sign-in's. On both stores, with a sign-in in the same millisecond as
+// the request (the stores keep microseconds).
 func TestForceAuthnThroughLoginPage(t *testing.T) {
 	t.Parallel()
-	for _, binding := range []string{saml.HTTPRedirectBinding, saml.HTTPPostBinding} {
-		t.Run(binding[strings.LastIndexByte(binding, ':')+1:], func(t *testing.T) {
-			t.Parallel()
-			si := newSAMLIdP(t)
-			b := si.browser()
-			firstAuthn := si.clock.Now()
-			if res := b.login("alice", alicePassword, ""); res.code != http.StatusSeeOther {
-				t.Fatalf("sign-in: %d", res.code)
-			}
-			si.clock.Add(5 * time.Minute)
+	stores := map[string]func(*testing.T) store.Store{
+		"sqlite":   sqliteStore,
+		"postgres": func(t *testing.T) store.Store { return postgresStore(t, pgtest.Schema(t)) },
+	}
+	for storeName, open := range stores {
+		for _, binding := range []string{saml.HTTPRedirectBinding, saml.HTTPPostBinding} {
+			t.Run(storeName+"/"+binding[strings.LastIndexByte(binding, ':')+1:], func(t *testing.T) {
+				t.Parallel()
+				testForceAuthnThroughLoginPage(t, newSAMLIdPOn(t, open(t)), binding)
+			})
+		}
+	}
+}
 
-			res := si.send(b, binding, si.authnRequest(true, false), "rs-1")
-			loc := res.header.Get("Location")
-			if res.code != http.StatusFound || !strings.HasPrefix(loc, "/login?reauth=1&next=") {
-				t.Fatalf("status %d to %q, want the login page again:\n%s", res.code, loc, res.body)
-			}
-			if si.issued() != 0 {
-				t.Fatal("an assertion was issued from the old session")
-			}
-			page := b.get(loc)
-			for _, want := range []string{`name="csrf_token"`, `id="reauth-note"`, `name="username" value="alice"`, ` readonly`, `name="next"`, `name="reauth" value="1"`} {
-				if page.code != http.StatusOK || !strings.Contains(page.body, want) {
-					t.Fatalf("the login page (%d) lacks %s:\n%s", page.code, want, page.body)
-				}
-			}
-			next := htmlUnescape(regexpNext.FindStringSubmatch(page.body)[1])
-			if back := b.get(next); back.code != http.StatusFound || !strings.HasPrefix(back.header.Get("Location"), "/login?reauth=1&") {
-				t.Fatalf("back without the password: %d to %q", back.code, back.header.Get("Location"))
-			}
+func testForceAuthnThroughLoginPage(t *testing.T, si *samlIdP, binding string) {
+	b := si.browser()
+	firstAuthn := si.clock.Now()
+	if res := b.login("alice", alicePassword, ""); res.code != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", res.code)
+	}
+	si.clock.Add(5*time.Minute + 123456789*time.Nanosecond)
 
-			tok := csrfRe.FindStringSubmatch(page.body)[1]
-			// A wrong password: the same page again, still for alice.
-			res = b.post("/login", url.Values{"csrf_token": {tok}, "username": {"alice"}, "password": {"wrong"}, "next": {next}, "reauth": {"1"}}, nil)
-			for _, want := range []string{`id="reauth-note"`, `name="username" value="alice"`, ` readonly`, `name="reauth" value="1"`} {
-				if res.code != http.StatusUnauthorized || !strings.Contains(res.body, want) {
-					t.Fatalf("wrong password (%d): the page lacks %s:\n%s", res.code, want, res.body)
-				}
-			}
+	res := si.send(b, binding, si.authnRequest(true, false), "rs-1")
+	loc := res.header.Get("Location")
+	if res.code != http.StatusFound || !strings.HasPrefix(loc, "/login?reauth=1&next=") {
+		t.Fatalf("status %d to %q, want the login page again:\n%s", res.code, loc, res.body)
+	}
+	if si.issued() != 0 {
+		t.Fatal("an assertion was issued from the old session")
+	}
+	page := b.get(loc)
+	for _, want := range []string{`name="csrf_token"`, `id="reauth-note"`, `name="username" value="alice"`, ` readonly`, `name="next"`, `name="reauth" value="1"`} {
+		if page.code != http.StatusOK || !strings.Contains(page.body, want) {
+			t.Fatalf("the login page (%d) lacks %s:\n%s", page.code, want, page.body)
+		}
+	}
+	next := htmlUnescape(regexpNext.FindStringSubmatch(page.body)[1])
+	if back := b.get(next); back.code != http.StatusFound || !strings.HasPrefix(back.header.Get("Location"), "/login?reauth=1&") {
+		t.Fatalf("back without the password: %d to %q", back.code, back.header.Get("Location"))
+	}
 
-			si.clock.Add(10 * time.Second)
-			secondAuthn := si.clock.Now()
-			tok = csrfRe.FindStringSubmatch(res.body)[1]
-			res = b.post("/login", url.Values{"csrf_token": {tok}, "username": {"alice"}, "password": {alicePassword}, "next": {next}, "reauth": {"1"}}, nil)
-			if res.code != http.StatusSeeOther || res.header.Get("Location") != next {
-				t.Fatalf("POST /login: %d to %q, want %q", res.code, res.header.Get("Location"), next)
-			}
-			action, resp := samlResponse(t, b.get(next))
-			if action != flowSPACS || resp.Status.StatusCode.Value != saml.StatusSuccess || resp.Assertion == nil {
-				t.Fatalf("response to %q, status %s", action, resp.Status.StatusCode.Value)
-			}
-			got := resp.Assertion.AuthnStatements[0].AuthnInstant
-			if !got.Equal(secondAuthn) || !got.After(firstAuthn) {
-				t.Fatalf("AuthnInstant %s, want the second sign-in's %s (the first was %s)", got, secondAuthn, firstAuthn)
-			}
-			if si.issued() != 1 {
-				t.Fatalf("%d IssueAssertion records, want 1", si.issued())
-			}
-		})
+	tok := csrfRe.FindStringSubmatch(page.body)[1]
+	// A wrong password: the same page again, still for alice.
+	res = b.post("/login", url.Values{"csrf_token": {tok}, "username": {"alice"}, "password": {"wrong"}, "next": {next}, "reauth": {"1"}}, nil)
+	for _, want := range []string{`id="reauth-note"`, `name="username" value="alice"`, ` readonly`, `name="reauth" value="1"`} {
+		if res.code != http.StatusUnauthorized || !strings.Contains(res.body, want) {
+			t.Fatalf("wrong password (%d): the page lacks %s:\n%s", res.code, want, res.body)
+		}
+	}
+
+	secondAuthn := si.clock.Now().Truncate(time.Microsecond)
+	tok = csrfRe.FindStringSubmatch(res.body)[1]
+	res = b.post("/login", url.Values{"csrf_token": {tok}, "username": {"alice"}, "password": {alicePassword}, "next": {next}, "reauth": {"1"}}, nil)
+	if res.code != http.StatusSeeOther || res.header.Get("Location") != next {
+		t.Fatalf("POST /login: %d to %q, want %q", res.code, res.header.Get("Location"), next)
+	}
+	action, resp := samlResponse(t, b.get(next))
+	if action != flowSPACS || resp.Status.StatusCode.Value != saml.StatusSuccess || resp.Assertion == nil {
+		t.Fatalf("response to %q, status %s", action, resp.Status.StatusCode.Value)
+	}
+	got := resp.Assertion.AuthnStatements[0].AuthnInstant
+	if got.Sub(secondAuthn).Abs() >= time.Millisecond || !got.After(firstAuthn) {
+		t.Fatalf("AuthnInstant %s, want the second sign-in's %s (the first was %s)", got, secondAuthn, firstAuthn)
+	}
+	if si.issued() != 1 {
+		t.Fatalf("%d IssueAssertion records, want 1", si.issued())
 	}
 }
 
