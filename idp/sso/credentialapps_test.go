@@ -140,3 +140,35 @@ func TestAppsPost(t *testing.T) {
 	}
 	noAssertion(t, w.Body.String())
 }
+
+// TestIdPInitiatedCredentialAppFromMetadata: a provider whose metadata
+// (not its configuration) names the built-in STS sign-in as its ACS also
+// asks to confirm on a GET.
+func TestIdPInitiatedCredentialAppFromMetadata(t *testing.T) {
+	t.Parallel()
+	sts := newTestSP(t)
+	sts.EntityID = "https://sts-by-metadata.test"
+	u, _ := url.Parse(testBase + BuiltinPath)
+	sts.AcsURL = *u
+	meta := sts.metadataXML(t)
+	env := newTestEnv(t, func(o *Options) {
+		o.ServiceProviders = append(o.ServiceProviders, ServiceProviderConfig{Name: "meta", Mapping: "one-role", MetadataFile: "/etc/idpbridge/meta.xml"})
+		read := o.ReadFile
+		o.ReadFile = func(name string) ([]byte, error) {
+			if name == "/etc/idpbridge/meta.xml" {
+				return meta, nil
+			}
+			return read(name)
+		}
+	})
+	cookie := env.sessions.signIn(alice)
+	w := env.do("GET", IdPInitiatedPath+"?sp=meta", nil, cookie)
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "This will issue AWS credentials") {
+		t.Fatalf("GET: status %d, want the confirm page:\n%s", w.Code, w.Body)
+	}
+	noAssertion(t, w.Body.String())
+	w = env.do("POST", IdPInitiatedPath, url.Values{"sp": {"meta"}, "csrf_token": {csrfOK}}, cookie)
+	if form := parsePostForm(t, w.Body.String()); form.Action != testBase+BuiltinPath || issued(env) != 1 {
+		t.Fatalf("POST: form to %q, %d records", form.Action, issued(env))
+	}
+}

@@ -324,9 +324,11 @@ func (a sessionAdapter) GetSession(w http.ResponseWriter, r *http.Request, req *
 		}
 		res.Roles = picked
 	}
-	if st.kind == idpInitiated && r.Method != http.MethodPost && st.sp.cfg.issuesCredentials {
+	issues := st.sp.cfg.issuesCredentials || (req.ACSEndpoint != nil && req.ACSEndpoint.Location == p.builtinURL)
+	if st.kind == idpInitiated && r.Method != http.MethodPost && issues {
 		// A GET can come from a link on any site: credentials are issued
-		// only on a POST of our own form.
+		// only on a POST of our own form. (A provider whose metadata
+		// names the STS sign-in as its ACS is caught here too.)
 		p.renderConfirm(w, r, st, s)
 		return nil
 	}

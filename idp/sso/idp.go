@@ -105,6 +105,9 @@ type IdP struct {
 	sessionsA sessionAdapter
 	maker     assertionMaker
 	writer    responseWriter
+
+	// builtinURL is the built-in STS sign-in, <base_url>/sts/saml.
+	builtinURL string
 }
 
 var _ AppLister = (*IdP)(nil)
@@ -167,6 +170,7 @@ func New(ctx context.Context, opt Options) (*IdP, error) {
 	p.reg = &registry{Catalog: cat, client: opt.HTTPClient, readFile: opt.ReadFile, now: opt.Now, log: opt.Logger}
 	p.metaURL, p.ssoURL, p.sloURL = *base.JoinPath(MetadataPath), *base.JoinPath(SSOPath), *base.JoinPath(SLOPath)
 	p.entityID = p.metaURL.String()
+	p.builtinURL = base.JoinPath(BuiltinPath).String()
 	p.sessionsA, p.maker, p.writer = sessionAdapter{p}, assertionMaker{p}, responseWriter{p}
 	if err := p.reg.load(ctx); err != nil {
 		return nil, fmt.Errorf("sso: %w", err)
