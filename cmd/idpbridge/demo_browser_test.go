@@ -42,19 +42,20 @@ func TestDemoInBrowser(t *testing.T) {
 			chromedp.SendKeys(chromedp.CSS("#username"), "admin"),
 			chromedp.SendKeys(chromedp.CSS("#password"), m[1]),
 			chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
-			chromedp.WaitVisible(chromedp.CSS(`a.app[href*="sp=builtin"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`button.app[value="builtin"]`)),
 		)
 		if err != nil {
 			page, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("main")))
 			t.Fatalf("sign in and find the builtin app: %v; the page shows:\n%s", err, page)
 		}
-		if name, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`a.app[href*="sp=builtin"]`))); strings.TrimSpace(name) != "Built-in STS" {
+		if name, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`button.app[value="builtin"]`))); strings.TrimSpace(name) != "Built-in STS" {
 			t.Errorf("the portal names the builtin app %q, want the banner's \"Built-in STS\"", name)
 		}
-		// One click: IdP-initiated SSO, the auto-submitted SAMLResponse to
-		// /sts/saml, and the session page.
+		// One click: the portal's form POSTs the IdP-initiated request with
+		// its CSRF token, the SAMLResponse is auto-submitted to /sts/saml,
+		// and the session page shows.
 		err = chromedp.Do(ctx,
-			chromedp.Click(chromedp.CSS(`a.app[href*="sp=builtin"]`)),
+			chromedp.Click(chromedp.CSS(`button.app[value="builtin"]`)),
 			chromedp.WaitVisible(chromedp.CSS("details summary")),
 		)
 		page, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("main")))

@@ -238,6 +238,9 @@ type resolved struct {
 	refresh                        time.Duration
 	entityID, acsURL               string
 	singleRole                     bool
+	// issuesCredentials: the provider is idpbridge's own STS sign-in,
+	// where an assertion becomes credentials at once.
+	issuesCredentials bool
 }
 
 type configProblem struct{ key, msg string }
@@ -285,6 +288,8 @@ func resolveConfig(sp ServiceProviderConfig, baseURL string) (resolved, []config
 	if r.displayName == "" {
 		r.displayName = sp.Name
 	}
+	own := base + BuiltinPath
+	r.issuesCredentials = sp.Preset == PresetBuiltin || sp.EntityID == own || sp.ACSURL == own
 
 	sources := 0
 	for _, s := range []string{sp.MetadataFile, sp.MetadataURL} {

@@ -15,6 +15,12 @@
 //     records (IssueAssertion, MappingFailed) written before anything is
 //     sent;
 //   - the role chooser, for service providers that take one role;
+//   - ForceAuthn (the password asked again, the assertion carrying the new
+//     sign-in's AuthnInstant) and IsPassive (a NoPassive Response rather
+//     than any page), see reauth.go;
+//   - for service providers whose sign-in issues credentials (the builtin
+//     preset), IdP-initiated SSO only on a POST with the CSRF token: a GET
+//     shows a page asking to confirm;
 //   - mapping tests (Catalog.Test, MappingTestHandler);
 //   - the signing keys' life cycle on top of idp/signing: the key ring that
 //     signs and publishes (StoreKeys) and rotate, activate and retire.

@@ -119,8 +119,10 @@ func redirectQuery(message []byte, relayState string) string {
 }
 
 // serveIdPInitiated answers GET /saml/idp-initiated?sp=NAME[&RelayState=URL]
-// and the role chooser's answer (POST with sp, RelayState, role,
-// csrf_token).
+// and POST with sp, RelayState, csrf_token and, from the role chooser,
+// role. For a provider whose sign-in issues credentials (the builtin
+// preset) a GET only shows a page asking to confirm, whose form POSTs: a
+// link on another site cannot make a signed-in person mint credentials.
 func (p *IdP) serveIdPInitiated(w http.ResponseWriter, r *http.Request) {
 	var name, relay, role string
 	if r.Method == http.MethodPost {
@@ -220,10 +222,15 @@ var (
 // the HTTP-POST binding continues as the equivalent HTTP-Redirect GET (the
 // session cookie is SameSite=Lax, so a cross-site POST never carries it).
 // Without a session the browser is sent to sign in and then to resumePath.
-// With one, the service provider's mapping is applied: a person it cannot
-// map gets the mapping error page (and a MappingFailed record), a
-// single-role provider with several roles gets the role chooser, and only
-// then is a session returned for the assertion.
+// A ForceAuthn request with a session from before it asked sends the
+// browser to enter the password again (see reauth.go). An IsPassive request
+// that would need any of these pages, or the role chooser, is answered
+// with the status Responder/NoPassive instead. With a session, the service
+// provider's mapping is applied: a person it cannot map gets the mapping
+// error page (and a MappingFailed record), a single-role provider with
+// several roles gets the role chooser, an IdP-initiated GET for a provider
+// that issues credentials gets the confirm page, and only then is a
+// session returned for the assertion.
 func (a sessionAdapter) GetSession(w http.ResponseWriter, r *http.Request, req *saml.IdpAuthnRequest) *saml.Session {
 	p := a.p
 	st := flowFrom(r.Context())
@@ -248,24 +255,42 @@ func (a sessionAdapter) GetSession(w http.ResponseWriter, r *http.Request, req *
 		p.fail(w, r, http.StatusServiceUnavailable, "Sign-in unavailable", "Your session could not be checked. Try again in a moment.", err)
 		return nil
 	}
+	passive := st.kind == spInitiated && isTrue(req.Request.IsPassive)
+	force := st.kind == spInitiated && isTrue(req.Request.ForceAuthn)
 	if !ok {
-		if req.Request.IsPassive != nil && *req.Request.IsPassive {
-			if err := req.IDP.SendErrorResponse(w, req, &saml.StatusError{TopLevel: saml.StatusResponder, SecondLevel: saml.StatusNoPassive, Message: "not signed in"}); err != nil {
-				p.onError(w, r, http.StatusInternalServerError, err)
-			}
+		if passive {
+			p.noPassive(w, r, req, "not signed in")
 			return nil
 		}
 		next := st.resumePath(r)
-		if len(next) > maxResumeBytes {
-			p.fail(w, r, http.StatusBadRequest, "Sign-in request too large", "The application's sign-in request is too large to continue after signing in. Sign in to idpbridge first, then go back to the application.", errors.New("resume URL too long"))
+		if force {
+			// The sign-in about to happen is the fresh one.
+			if next, err = p.reauthResume(r, req); err != nil {
+				p.fail(w, r, http.StatusBadRequest, "Sign-in request refused", "The sign-in request from the application is not valid.", err)
+				return nil
+			}
+		}
+		p.toLogin(w, r, next, p.sessions.LoginURL)
+		return nil
+	}
+	if force {
+		fresh, err := p.reauthenticated(r, req, s)
+		if err != nil {
+			p.log.Warn("saml: ForceAuthn proof refused", "sp", st.sp.cfg.name, "user", s.Identity.Username, "err", err)
+		}
+		if !fresh {
+			if passive {
+				p.noPassive(w, r, req, "authentication cannot be repeated passively")
+				return nil
+			}
+			next, err := p.reauthResume(r, req)
+			if err != nil {
+				p.fail(w, r, http.StatusBadRequest, "Sign-in request refused", "The sign-in request from the application is not valid.", err)
+				return nil
+			}
+			p.toLogin(w, r, next, p.sessions.ReauthURL)
 			return nil
 		}
-		status := http.StatusFound
-		if r.Method == http.MethodPost {
-			status = http.StatusSeeOther
-		}
-		http.Redirect(w, r, p.sessions.LoginURL(next), status)
-		return nil
 	}
 
 	res, err := st.sp.mapping.Apply(s.Identity)
@@ -280,6 +305,10 @@ func (a sessionAdapter) GetSession(w http.ResponseWriter, r *http.Request, req *
 	}
 	if st.sp.cfg.singleRole && len(res.Roles) > 1 {
 		if st.chosen == "" {
+			if passive {
+				p.noPassive(w, r, req, "a role must be chosen")
+				return nil
+			}
 			p.renderChooser(w, r, st, s, res)
 			return nil
 		}
@@ -294,6 +323,14 @@ func (a sessionAdapter) GetSession(w http.ResponseWriter, r *http.Request, req *
 			return nil
 		}
 		res.Roles = picked
+	}
+	issues := st.sp.cfg.issuesCredentials || (req.ACSEndpoint != nil && req.ACSEndpoint.Location == p.builtinURL)
+	if st.kind == idpInitiated && r.Method != http.MethodPost && issues {
+		// A GET can come from a link on any site: credentials are issued
+		// only on a POST of our own form. (A provider whose metadata
+		// names the STS sign-in as its ACS is caught here too.)
+		p.renderConfirm(w, r, st, s)
+		return nil
 	}
 	st.session, st.result = s, res
 	return &saml.Session{
@@ -358,6 +395,31 @@ type chooserPage struct {
 	CSRF   string
 	Hidden []field
 	Roles  []roleChoice
+	// IssuesCredentials: choosing a role issues credentials at once.
+	IssuesCredentials bool
+}
+
+// confirmPage is the data of the open_app page.
+type confirmPage struct {
+	page
+	SP     string
+	Action string
+	CSRF   string
+	Hidden []field
+}
+
+// renderConfirm asks the person whether to open st's provider, whose
+// sign-in issues credentials: a form that POSTs the same IdP-initiated
+// request with the CSRF token. Nothing is issued or recorded.
+func (p *IdP) renderConfirm(w http.ResponseWriter, r *http.Request, st *flow, s idp.Session) {
+	data := confirmPage{page: page{User: s.Identity.Username}, SP: st.sp.cfg.displayName, Action: IdPInitiatedPath,
+		CSRF: p.sessions.CSRFToken(w, r), Hidden: []field{{"sp", st.sp.cfg.name}}}
+	if st.relay != "" {
+		data.Hidden = append(data.Hidden, field{"RelayState", st.relay})
+	}
+	if err := p.pages.Render(w, http.StatusOK, "open_app", data); err != nil {
+		p.log.Error("render open_app", "err", err)
+	}
 }
 
 type field struct{ Name, Value string }
@@ -368,7 +430,8 @@ type roleChoice struct {
 }
 
 func (p *IdP) renderChooser(w http.ResponseWriter, r *http.Request, st *flow, s idp.Session, res *attributes.Result) {
-	data := chooserPage{page: page{User: s.Identity.Username}, SP: st.sp.cfg.displayName, CSRF: p.sessions.CSRFToken(w, r)}
+	data := chooserPage{page: page{User: s.Identity.Username}, SP: st.sp.cfg.displayName, CSRF: p.sessions.CSRFToken(w, r),
+		IssuesCredentials: st.sp.cfg.issuesCredentials}
 	if st.kind == idpInitiated {
 		data.Action = IdPInitiatedPath
 		data.Hidden = append(data.Hidden, field{"sp", st.sp.cfg.name})

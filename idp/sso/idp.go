@@ -34,7 +34,7 @@ const (
 
 // Pages the IdP renders (templates/<name>.html); the wiring passes them to
 // ui.Load as required pages.
-var Pages = []string{"saml_post", "role_chooser", "mapping_error", "slo", "error"}
+var Pages = []string{"saml_post", "role_chooser", "mapping_error", "slo", "error", "open_app"}
 
 // Assertion timing defaults.
 const (
@@ -105,6 +105,9 @@ type IdP struct {
 	sessionsA sessionAdapter
 	maker     assertionMaker
 	writer    responseWriter
+
+	// builtinURL is the built-in STS sign-in, <base_url>/sts/saml.
+	builtinURL string
 }
 
 var _ AppLister = (*IdP)(nil)
@@ -167,6 +170,7 @@ func New(ctx context.Context, opt Options) (*IdP, error) {
 	p.reg = &registry{Catalog: cat, client: opt.HTTPClient, readFile: opt.ReadFile, now: opt.Now, log: opt.Logger}
 	p.metaURL, p.ssoURL, p.sloURL = *base.JoinPath(MetadataPath), *base.JoinPath(SSOPath), *base.JoinPath(SLOPath)
 	p.entityID = p.metaURL.String()
+	p.builtinURL = base.JoinPath(BuiltinPath).String()
 	p.sessionsA, p.maker, p.writer = sessionAdapter{p}, assertionMaker{p}, responseWriter{p}
 	if err := p.reg.load(ctx); err != nil {
 		return nil, fmt.Errorf("sso: %w", err)
@@ -211,7 +215,8 @@ type Mux interface {
 }
 
 // Routes mounts GET /saml/metadata, GET|POST /saml/sso,
-// GET|POST /saml/idp-initiated (POST: the role chooser's answer) and
+// GET|POST /saml/idp-initiated (POST: the portal's and the confirm page's
+// form for apps that issue credentials, and the role chooser's answer) and
 // GET|POST /saml/slo.
 func (p *IdP) Routes(mux Mux) {
 	mux.Handle("GET "+MetadataPath, http.HandlerFunc(p.serveMetadata))

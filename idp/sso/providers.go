@@ -202,7 +202,8 @@ func (c *Catalog) Apps(id idp.Identity) []App {
 			Name:        p.cfg.name,
 			DisplayName: p.cfg.displayName,
 			Description: p.cfg.description,
-			URL:         "/saml/idp-initiated?sp=" + url.QueryEscape(p.cfg.name),
+			URL:         IdPInitiatedPath + "?sp=" + url.QueryEscape(p.cfg.name),
+			Post:        p.cfg.issuesCredentials,
 		})
 	}
 	return out

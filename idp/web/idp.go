@@ -105,6 +105,9 @@ type IdP struct {
 
 	mu   sync.RWMutex
 	apps sso.AppLister
+
+	// roundTripKey is the key of MAC.
+	roundTripKey []byte
 }
 
 var _ sso.Sessions = (*IdP)(nil)
@@ -115,6 +118,7 @@ const (
 	labelCookieAES  = "idpbridge web session cookie aes v1"
 	labelCSRF       = "idpbridge web csrf v1"
 	labelRateLimit  = "idpbridge web rate limit keys v1"
+	labelRoundTrip  = "idpbridge web round trip mac v1"
 )
 
 // NewIdP checks opt, applies its defaults and derives the keys.
@@ -175,6 +179,7 @@ func NewIdP(opt IdPOptions) (*IdP, error) {
 		rateKey: deriveKey(opt.Secret, labelRateLimit, 32),
 		apps:    opt.Apps,
 	}
+	p.roundTripKey = deriveKey(opt.Secret, labelRoundTrip, 32)
 	p.sessName, p.csrfName, p.stateName = "idpbridge_session", "idpbridge_csrf", "idpbridge_state"
 	if p.secure {
 		// __Host- cookies are Secure, host-only and Path=/: a sibling

@@ -34,6 +34,9 @@ type LoginPage struct {
 	Error string
 	// Notice says why the form is shown: msgExpired or msgSignedOut.
 	Notice string
+	// Reauth: the person is signed in as Username, and an application
+	// asks for the password again (SAML ForceAuthn).
+	Reauth bool
 }
 
 // msgInvalid is the one answer to every refused password: unknown name,
@@ -56,9 +59,14 @@ const maxUserAgent = 512
 
 func (p *IdP) loginForm(w http.ResponseWriter, r *http.Request) {
 	next := safeNext(r.URL.Query().Get("next"))
-	_, ok, err := p.Current(r)
+	s, ok, err := p.Current(r)
 	if err != nil {
 		p.log.Warn("login form: read session", "err", err)
+	}
+	if ok && r.URL.Query().Get("reauth") == "1" {
+		// See ReauthURL: the form even though the session is live.
+		p.renderLogin(w, r, http.StatusOK, LoginPage{Username: s.Identity.Username, Next: next, Reauth: true})
+		return
 	}
 	if ok {
 		seeOther(w, orRoot(next))
@@ -78,6 +86,9 @@ func (p *IdP) loginForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *IdP) renderLogin(w http.ResponseWriter, r *http.Request, status int, page LoginPage) {
+	if r.Method == http.MethodPost && r.PostFormValue("reauth") == "1" {
+		page.Reauth = true // a refused attempt on the page of ReauthURL
+	}
 	page.CSRFToken = p.CSRFToken(w, r)
 	if err := p.opt.Pages.Render(w, status, "login", page); err != nil {
 		p.log.Error("render login page", "err", err)

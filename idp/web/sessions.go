@@ -119,6 +119,20 @@ func (p *IdP) LoginURL(next string) string {
 	return "/login?next=" + url.QueryEscape(next)
 }
 
+// ReauthURL implements sso.Sessions: the login page with reauth=1, which
+// asks the signed-in person for the password again instead of passing a
+// live session through to next.
+func (p *IdP) ReauthURL(next string) string {
+	if next = safeNext(next); next == "" {
+		return "/login?reauth=1"
+	}
+	return "/login?reauth=1&next=" + url.QueryEscape(next)
+}
+
+// MAC implements sso.Sessions, under a key derived from the secret for
+// this purpose alone.
+func (p *IdP) MAC(parts ...string) []byte { return mac(p.roundTripKey, parts...) }
+
 // End implements sso.Sessions (single logout): it ends the session and
 // writes its SignOut record. Without a session it only clears the cookie.
 func (p *IdP) End(w http.ResponseWriter, r *http.Request) error {
