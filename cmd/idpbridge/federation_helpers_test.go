@@ -31,10 +31,7 @@ func (w *webClient) pickRole(body, role string) (int, string, string) {
 	if a == nil {
 		w.t.Fatalf("no form on the role chooser:\n%s", body)
 	}
-	form := url.Values{}
-	for _, m := range hiddenField.FindAllStringSubmatch(body, -1) {
-		form.Set(html.UnescapeString(m[1]), html.UnescapeString(m[2]))
-	}
+	form := hiddenFields(body)
 	chosen := ""
 	for _, m := range roleRadio.FindAllStringSubmatch(body, -1) {
 		if v := html.UnescapeString(m[1]); chosen == "" && strings.Contains(v, role) {
@@ -67,6 +64,11 @@ func (w *webClient) openApp(sp, user, password, role string) (action, samlRespon
 		}
 		code, body, _ = w.form("GET", loc, nil)
 	}
+	if a := formAction.FindStringSubmatch(body); code == 200 && a != nil && a[1] == "/saml/idp-initiated" {
+		// An app that issues credentials asks to confirm a GET: press
+		// its button, as the person would.
+		code, body, _ = w.form("POST", a[1], hiddenFields(body))
+	}
 	if code == 200 && roleRadio.MatchString(body) {
 		code, body, _ = w.pickRole(body, role)
 	}
@@ -87,4 +89,13 @@ func (w *webClient) stsSignIn(action, samlResponse, role string) (int, string) {
 		code, body, _ = w.pickRole(body, role)
 	}
 	return code, html.UnescapeString(body)
+}
+
+// hiddenFields are the hidden inputs of the form on a page.
+func hiddenFields(body string) url.Values {
+	form := url.Values{}
+	for _, m := range hiddenField.FindAllStringSubmatch(body, -1) {
+		form.Set(html.UnescapeString(m[1]), html.UnescapeString(m[2]))
+	}
+	return form
 }
