@@ -125,7 +125,10 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	result, e := s.serve(r.Context(), w, c)
 	if e != nil {
-		if e.Status >= 500 {
+		switch {
+		case e.Code == CodeServiceUnavailable:
+			s.log.Error("sts: database unavailable", "request_id", c.requestID, "action", c.action, "err", e)
+		case e.Status >= 500:
 			s.log.Error("sts: internal failure", "request_id", c.requestID, "action", c.action, "err", e)
 		}
 		writeError(w, c.requestID, e)
