@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -68,21 +69,39 @@ func doGuarded(t *testing.T, e *testEnv, c *creds, action string, kv ...string) 
 	}
 }
 
+// countingStore counts the transactions begun on it.
+type countingStore struct {
+	store.Store
+	txs atomic.Int64
+}
+
+func (c *countingStore) InTx(ctx context.Context, fn func(store.Tx) error) error {
+	c.txs.Add(1)
+	return c.Store.InTx(ctx, fn)
+}
+
 // TestStalledDatabaseAnswersServiceUnavailable: while the database does not
 // answer, AssumeRole and GetCallerIdentity return (within about the query
 // timeout) with ServiceUnavailable, 503, instead of hanging with the
-// connection; once it answers again, calls succeed.
+// connection; a call whose session lookup timed out does not then wait for
+// an audit transaction as well; once the database answers again, calls
+// succeed.
 func TestStalledDatabaseAnswersServiceUnavailable(t *testing.T) {
 	t.Parallel()
-	_, st, proxy := proxiedPostgres(t)
+	_, pd, proxy := proxiedPostgres(t)
+	st := &countingStore{Store: pd}
 	e := newEnvOn(t, seedConfig, st, withAuditWriter(st))
 	_, s := e.assumeRole(johnCreds, longRole...)
 
 	proxy.Stall()
 	wantError(t, doGuarded(t, e, &johnCreds, "AssumeRole", longRole...),
 		http.StatusServiceUnavailable, CodeServiceUnavailable, msgServiceUnavailable)
+	before := st.txs.Load()
 	wantError(t, doGuarded(t, e, &s, "GetCallerIdentity"),
 		http.StatusServiceUnavailable, CodeServiceUnavailable, msgServiceUnavailable)
+	if n := st.txs.Load() - before; n != 0 {
+		t.Errorf("GetCallerIdentity whose session lookup timed out began %d more transactions", n)
+	}
 	r := doGuarded(t, e, &johnCreds, "AssumeRole", longRole...)
 	if r.err == nil || r.err.Error.Type != "Receiver" {
 		t.Fatalf("ServiceUnavailable is not the Receiver's fault: %s", r.body)
