@@ -33,9 +33,9 @@ type Proxy struct {
 	arm     CommitStall
 	conns   map[*proxyConn]struct{}
 	closed  bool
-	// answered is closed when the server answered a COMMIT whose answer
-	// was held back.
-	answered chan struct{}
+	// seen is closed when the armed COMMIT went by; answered when the
+	// server answered a COMMIT whose answer was held back.
+	seen, answered chan struct{}
 }
 
 // CommitStall says what happens to the next COMMIT.
@@ -72,7 +72,8 @@ func NewProxy(t testing.TB, dbURL string) *Proxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Proxy{t: t, ln: ln, target: u.Host, conns: map[*proxyConn]struct{}{}, answered: make(chan struct{})}
+	p := &Proxy{t: t, ln: ln, target: u.Host, conns: map[*proxyConn]struct{}{},
+		seen: make(chan struct{}), answered: make(chan struct{})}
 	go p.accept()
 	t.Cleanup(p.Close)
 	return p
@@ -103,8 +104,16 @@ func (p *Proxy) Resume() { p.mu.Lock(); p.stalled = false; p.mu.Unlock() }
 func (p *Proxy) ArmCommit(s CommitStall) {
 	p.mu.Lock()
 	p.arm = s
-	p.answered = make(chan struct{})
+	p.seen, p.answered = make(chan struct{}), make(chan struct{})
 	p.mu.Unlock()
+}
+
+// CommitSeen is closed once the COMMIT armed by ArmCommit went by (and was
+// held back, or passed to the server with its answer held back).
+func (p *Proxy) CommitSeen() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.seen
 }
 
 // CommitAnswered is closed once the server answered the COMMIT held back
@@ -187,6 +196,7 @@ func (p *Proxy) pipe(c *proxyConn, up bool) {
 					c.holdAnswer = true
 				}
 				p.arm = PassCommit
+				close(p.seen)
 			}
 			if !up && c.holdAnswer && !c.deadDown {
 				c.deadDown = true
