@@ -76,7 +76,8 @@ func (c *serveCommand) run(ctx context.Context, m *Main) error {
 		return err
 	}
 	ap.Mount(srv, webp.IdP.RequireAdmin)
-	if _, err := m.wireSSO(ctx, cfg, srv, s, kek, webp, ap.Writer, log); err != nil {
+	ssoIdP, err := m.wireSSO(ctx, cfg, srv, s, kek, webp, ap.Writer, log)
+	if err != nil {
 		return err
 	}
 	svc, err := m.wireSTS(ctx, cfg, srv, s, kek, ap.Writer, log)
@@ -111,6 +112,9 @@ func (c *serveCommand) run(ctx context.Context, m *Main) error {
 	}()
 	m.printBanner(cfg, s, boot, ln.Addr().String())
 	log.Info("listening", "addr", ln.Addr().String(), "base_url", cfg.Server.BaseURL, "store", s.Backend())
+	// Replicas must share server.base_url: each one's STS accepts only
+	// assertions whose Issuer is this entity ID.
+	log.Info("SAML identity provider", "entity_id", ssoIdP.EntityID())
 	if m.Started != nil {
 		m.Started(ln.Addr().String())
 	}

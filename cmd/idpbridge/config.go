@@ -82,6 +82,9 @@ type DatabaseConfig struct {
 	URLFile     string `yaml:"url_file"`
 	AutoMigrate *bool  `yaml:"auto_migrate"`
 	MaxConns    int32  `yaml:"max_conns"`
+	// QueryTimeout bounds every database call and every transaction as a
+	// whole (migrations and pruning excepted); default 5s.
+	QueryTimeout Duration `yaml:"query_timeout"`
 }
 
 // LogConfig sets the log level (debug, info, warn, error) and format (auto:
@@ -132,7 +135,7 @@ func DefaultConfig() Config {
 			MaxBodyBytes: 1 << 20,
 		},
 		DataDir:  "./idpbridge-data",
-		Database: DatabaseConfig{AutoMigrate: &yes},
+		Database: DatabaseConfig{AutoMigrate: &yes, QueryTimeout: Duration(5 * time.Second)},
 		Log:      LogConfig{Level: "info", Format: "auto"},
 		Login:    defaultLoginConfig(),
 	}
@@ -375,6 +378,9 @@ func (c *Config) Validate(getenv func(string) string) []string {
 	}
 	if c.Database.MaxConns < 0 {
 		p.add("database.max_conns", "must not be negative")
+	}
+	if c.Database.QueryTimeout <= 0 {
+		p.add("database.query_timeout", "must be a positive duration (e.g. 5s), got %s", time.Duration(c.Database.QueryTimeout))
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

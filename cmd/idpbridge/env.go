@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"idpbridge/idp/store"
 	"idpbridge/idp/store/postgres"
@@ -119,13 +120,14 @@ func (m *Main) openRawStore(ctx context.Context, cfg *Config) (store.Store, erro
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("data_dir: %w", err)
 		}
-		db, err := sqlite.Open(ctx, cfg.SQLitePath(), sqlite.Options{})
+		db, err := sqlite.Open(ctx, cfg.SQLitePath(), sqlite.Options{QueryTimeout: time.Duration(cfg.Database.QueryTimeout)})
 		if err != nil {
 			return nil, err
 		}
 		s = db
 	} else {
-		db, err := postgres.Open(ctx, dbURL, postgres.Options{MaxConns: cfg.Database.MaxConns})
+		db, err := postgres.Open(ctx, dbURL, postgres.Options{MaxConns: cfg.Database.MaxConns,
+			QueryTimeout: time.Duration(cfg.Database.QueryTimeout)})
 		if err != nil {
 			return nil, err
 		}

@@ -37,6 +37,7 @@ func MonthStart(t time.Time) time.Time {
 // rows removed were sealed before they went. On PostgreSQL it needs the
 // table owner.
 func Prune(ctx context.Context, s store.Store, w *Writer, signer Signer, before time.Time, c Call, now time.Time) (PruneResult, error) {
+	ctx = store.WithoutQueryTimeout(ctx) // dropping months of rows takes as long as it takes
 	res := PruneResult{Before: MonthStart(before)}
 	err := s.InTx(ctx, func(tx store.Tx) error {
 		months, err := tx.PruneAuditEvents(ctx, res.Before)

@@ -41,7 +41,9 @@ func backends() []backend {
 
 func openSQLite(t testing.TB) store.Store {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "idpbridge.db"), sqlite.Options{})
+	// Hundreds of concurrent callers under the race detector on a busy
+	// machine can outlast the production query timeout.
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "idpbridge.db"), sqlite.Options{QueryTimeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}

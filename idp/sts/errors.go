@@ -1,8 +1,11 @@
 package sts
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
+
+	"idpbridge/idp/store"
 )
 
 // Error codes returned by the STS (STS-SPEC §1).
@@ -24,6 +27,7 @@ const (
 	CodeInvalidAction              = "InvalidAction"
 	CodeMissingAction              = "MissingAction"
 	CodeInternalFailure            = "InternalFailure"
+	CodeServiceUnavailable         = "ServiceUnavailable"
 	CodeRequestEntityTooLarge      = "RequestEntityTooLarge"
 )
 
@@ -37,6 +41,7 @@ const (
 	msgMaxSessionDuration  = "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
 	msgChainingDuration    = "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."
 	msgInternalFailure     = "An internal error occurred. Try again."
+	msgServiceUnavailable  = "The request has failed due to a temporary failure of the server."
 )
 
 // Error is an STS error as the client sees it: AWS's code and message, the
@@ -97,7 +102,12 @@ func expiredToken() *Error { return forbidden(CodeExpiredToken, msgExpiredToken)
 func invalidIdentityToken(msg string) *Error { return sender(CodeInvalidIdentityToken, msg) }
 
 // internal wraps an unexpected failure: the client sees InternalFailure
-// (500, Receiver) and nothing of the cause.
+// (500, Receiver) and nothing of the cause. A database that did not answer
+// in time or could not be reached (store.ErrUnavailable) is a temporary
+// failure instead: ServiceUnavailable (503, Receiver), which AWS SDKs retry.
 func internal(cause error) *Error {
+	if errors.Is(cause, store.ErrUnavailable) {
+		return &Error{Code: CodeServiceUnavailable, Message: msgServiceUnavailable, Status: http.StatusServiceUnavailable, Cause: cause}
+	}
 	return &Error{Code: CodeInternalFailure, Message: msgInternalFailure, Status: http.StatusInternalServerError, Cause: cause}
 }

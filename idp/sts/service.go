@@ -125,7 +125,10 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	result, e := s.serve(r.Context(), w, c)
 	if e != nil {
-		if e.Status >= 500 {
+		switch {
+		case e.Code == CodeServiceUnavailable:
+			s.log.Error("sts: database unavailable", "request_id", c.requestID, "action", c.action, "err", e)
+		case e.Status >= 500:
 			s.log.Error("sts: internal failure", "request_id", c.requestID, "action", c.action, "err", e)
 		}
 		writeError(w, c.requestID, e)
@@ -303,8 +306,16 @@ func (s *Service) auditCall(c *call, id audit.UserIdentity, recipient string) au
 }
 
 // record writes audit records in their own transaction. A failure is
-// logged: the call's outcome stands (it grants nothing).
+// logged: the call's outcome stands (it grants nothing). The records of a
+// call that failed because the database is unavailable are not attempted:
+// the trail lives in that database, and trying would hold the caller for
+// another query timeout; the failure is in the log.
 func (s *Service) record(ctx context.Context, c *call, recs ...audit.Record) {
+	for _, r := range recs {
+		if r.ErrorCode == CodeServiceUnavailable {
+			return
+		}
+	}
 	err := s.store.InTx(ctx, func(tx store.Tx) error { return s.trail.Append(ctx, tx, recs...) })
 	if err != nil {
 		s.log.Error("sts: audit record not written", "request_id", c.requestID, "action", c.action, "err", err)

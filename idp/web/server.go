@@ -30,7 +30,8 @@ type Options struct {
 	Logger *slog.Logger
 	// MaxBodyBytes caps every request body (http.MaxBytesReader); default 1 MiB.
 	MaxBodyBytes int64
-	// Ready is consulted by /readyz.
+	// Ready is the database check consulted by /readyz, reported there as
+	// "database": "up" or "down"; its error is logged, never shown.
 	Ready Checker
 	// Registry receives the HTTP and runtime metrics; a new one when nil.
 	Registry *prometheus.Registry
@@ -92,17 +93,27 @@ func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, 
 // HandleFunc mounts f on pattern.
 func (s *Server) HandleFunc(pattern string, f http.HandlerFunc) { s.mux.HandleFunc(pattern, f) }
 
+// readiness is the body of /readyz. It names each check and its state and
+// nothing else: the cause of a failure (addresses, user and database names)
+// goes to the log, never to the anonymous caller.
+type readiness struct {
+	Status string            `json:"status"`
+	Checks map[string]string `json:"checks,omitempty"`
+}
+
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	if s.opt.Ready != nil {
-		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-		defer cancel()
-		if err := s.opt.Ready.Ready(ctx); err != nil {
-			s.log.Warn("not ready", "err", err)
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": err.Error()})
-			return
-		}
+	if s.opt.Ready == nil {
+		writeJSON(w, http.StatusOK, readiness{Status: "ready"})
+		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	if err := s.opt.Ready.Ready(ctx); err != nil {
+		s.log.Warn("not ready", "check", "database", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, readiness{Status: "unavailable", Checks: map[string]string{"database": "down"}})
+		return
+	}
+	writeJSON(w, http.StatusOK, readiness{Status: "ready", Checks: map[string]string{"database": "up"}})
 }
 
 // ServeHTTP runs the middleware chain around the router: recover, body

@@ -28,7 +28,7 @@ func TestHealthAndReady(t *testing.T) {
 	if code, _ := get("/healthz"); code != 200 {
 		t.Errorf("/healthz = %d", code)
 	}
-	if code, body := get("/readyz"); code != 503 || !strings.Contains(body, "database down") {
+	if code, body := get("/readyz"); code != 503 || !strings.Contains(body, `"database":"down"`) {
 		t.Errorf("/readyz while not ready = %d %s", code, body)
 	}
 	ready = nil

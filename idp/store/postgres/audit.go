@@ -141,6 +141,7 @@ func (o ops) scanEach(ctx context.Context, what string, fn func(store.AuditEvent
 }
 
 func (o ops) ScanAuditEvents(ctx context.Context, since, until time.Time, fn func(store.AuditEvent) error) error {
+	ctx = store.WithoutQueryTimeout(ctx) // a scan of the trail lasts as long as the trail is long
 	return o.scanEach(ctx, "scan audit events", fn, `SELECT `+auditColumns+` FROM audit_events
 		WHERE event_time >= $1 AND event_time < $2 ORDER BY event_time, seq`, since, until)
 }
@@ -160,6 +161,7 @@ func (o ops) ListSealableAuditEvents(ctx context.Context, after store.AuditPos, 
 }
 
 func (o ops) ScanAuditChain(ctx context.Context, after, through store.AuditPos, fn func(store.AuditEvent) error) error {
+	ctx = store.WithoutQueryTimeout(ctx) // a scan of the trail lasts as long as the trail is long
 	return o.scanEach(ctx, "scan audit chain", fn, `SELECT `+auditColumns+` FROM audit_events
 		WHERE (txn, seq) > ($1, $2) AND (txn, seq) <= ($3, $4) ORDER BY txn, seq`,
 		after.Txn, after.Seq, through.Txn, through.Seq)
@@ -264,6 +266,7 @@ func (o ops) monthlyPartitions(ctx context.Context, before time.Time) ([]auditPa
 }
 
 func (o ops) AuditPrunable(ctx context.Context, before time.Time) ([]store.AuditMonth, error) {
+	ctx = store.WithoutQueryTimeout(ctx) // pruning
 	parts, err := o.monthlyPartitions(ctx, before)
 	if err != nil {
 		return nil, err
@@ -319,12 +322,15 @@ func (o ops) EnsureAuditPartitions(ctx context.Context, from, through time.Time)
 // TryLockAuditSealer implements store.AuditSealLocker with a session
 // advisory lock on a connection kept out of the pool until release.
 func (d *DB) TryLockAuditSealer(ctx context.Context) (func(), bool, error) {
+	ctx, cancel := d.callContext(ctx)
+	defer cancel()
 	conn, err := d.pool.Acquire(ctx)
 	if err != nil {
-		return nil, false, fmt.Errorf("audit sealer lock: %w", err)
+		return nil, false, fmt.Errorf("audit sealer lock: %w", unavailable(ctx, err))
 	}
 	var ok bool
 	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, sealerLock).Scan(&ok); err != nil {
+		err = unavailable(ctx, err)
 		conn.Release()
 		return nil, false, fmt.Errorf("audit sealer lock: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -27,12 +28,19 @@ type Options struct {
 	Migrations fs.FS
 	// MaxConns caps the pool; 0 keeps pgx's default.
 	MaxConns int32
+	// QueryTimeout bounds each call outside a transaction and each
+	// transaction as a whole (InTx), including Ping; 0 means
+	// store.DefaultQueryTimeout. Migrations, pruning and scans of the audit
+	// trail are not bounded (see store.WithoutQueryTimeout). A call that
+	// runs out of time fails with store.ErrUnavailable.
+	QueryTimeout time.Duration
 }
 
 // DB is the PostgreSQL Store.
 type DB struct {
 	pool       *pgxpool.Pool
 	migrations fs.FS
+	timeout    time.Duration
 	ops
 }
 
@@ -55,6 +63,17 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 	if opt.MaxConns > 0 {
 		cfg.MaxConns = opt.MaxConns
 	}
+	if opt.QueryTimeout < 0 {
+		return nil, fmt.Errorf("postgres: query timeout %s is not positive", opt.QueryTimeout)
+	}
+	if opt.QueryTimeout == 0 {
+		opt.QueryTimeout = store.DefaultQueryTimeout
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		// A connection attempt that the server does not answer would
+		// otherwise hold its place in the pool for good.
+		cfg.ConnConfig.ConnectTimeout = opt.QueryTimeout
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to PostgreSQL at %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
@@ -63,7 +82,8 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("connect to PostgreSQL at %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, unwrapConnect(err))
 	}
-	return &DB{pool: pool, migrations: opt.Migrations, ops: ops{q: pool}}, nil
+	return &DB{pool: pool, migrations: opt.Migrations, timeout: opt.QueryTimeout,
+		ops: ops{q: bounded{q: pool, timeout: opt.QueryTimeout}}}, nil
 }
 
 // Pool exposes the connection pool to the packages that run their own SQL
@@ -76,31 +96,59 @@ func (d *DB) Backend() string { return "postgres" }
 // Close implements store.Store.
 func (d *DB) Close() error { d.pool.Close(); return nil }
 
-// Ping implements store.Store.
-func (d *DB) Ping(ctx context.Context) error { return d.pool.Ping(ctx) }
+// Ping implements store.Store, under the query timeout.
+func (d *DB) Ping(ctx context.Context) error {
+	ctx, cancel := d.callContext(ctx)
+	defer cancel()
+	return unavailable(ctx, d.pool.Ping(ctx))
+}
 
-// InTx implements store.Store.
+// callContext bounds one call, or one whole transaction, by the query
+// timeout unless ctx is exempt.
+func (d *DB) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if store.QueryTimeoutExempt(ctx) {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, d.timeout)
+}
+
+// InTx implements store.Store. The whole transaction, from taking a
+// connection to the answer to COMMIT, runs under one query timeout (unless
+// ctx is exempt). When COMMIT gets no answer in time the error is
+// store.ErrUnavailable and the outcome is unknown to this side: the server
+// either committed everything or nothing.
 func (d *DB) InTx(ctx context.Context, fn func(tx store.Tx) error) (err error) {
-	tx, err := d.pool.Begin(ctx)
+	tctx, cancel := d.callContext(ctx)
+	defer cancel()
+	tx, err := d.pool.Begin(tctx)
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return fmt.Errorf("begin: %w", unavailable(tctx, err))
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			tx.Rollback(context.WithoutCancel(ctx))
+			d.rollback(ctx, tx)
 			panic(p)
 		}
 		if err != nil {
-			tx.Rollback(context.WithoutCancel(ctx))
+			d.rollback(ctx, tx)
 		}
 	}()
-	if err = fn(ops{q: tx}); err != nil {
-		return err
+	deadline, _ := tctx.Deadline()
+	if err = fn(ops{q: bounded{q: tx, inTx: true, deadline: deadline}}); err != nil {
+		return unavailable(tctx, err)
 	}
-	if err = tx.Commit(ctx); err != nil {
-		return fmt.Errorf("commit: %w", err)
+	if err = tx.Commit(tctx); err != nil {
+		return fmt.Errorf("commit: %w", unavailable(tctx, err))
 	}
 	return nil
+}
+
+// rollback ends a failed transaction; a connection that does not answer
+// in time is closed by pgx, which ends the transaction on the server.
+func (d *DB) rollback(ctx context.Context, tx pgx.Tx) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.timeout)
+	defer cancel()
+	tx.Rollback(ctx)
 }
 
 // Migrate implements store.Store. Replicas migrating at once serialise on an

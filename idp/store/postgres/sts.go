@@ -99,6 +99,7 @@ func (o ops) ListSTSSessions(ctx context.Context, f store.STSSessionFilter) ([]s
 }
 
 func (o ops) DeleteExpiredSTSSessions(ctx context.Context, before time.Time) (int, error) {
+	ctx = store.WithoutQueryTimeout(ctx) // pruning
 	tag, err := o.q.Exec(ctx, `DELETE FROM sts_sessions WHERE expires_at < $1`, before)
 	if err != nil {
 		return 0, fmt.Errorf("delete expired sts sessions: %w", err)
@@ -117,6 +118,7 @@ func (o ops) RememberSAMLAssertion(ctx context.Context, issuer, assertionID stri
 }
 
 func (o ops) DeleteExpiredSAMLAssertions(ctx context.Context, now time.Time) (int, error) {
+	ctx = store.WithoutQueryTimeout(ctx) // pruning
 	tag, err := o.q.Exec(ctx, `DELETE FROM saml_replay WHERE expires_at < $1`, now)
 	if err != nil {
 		return 0, fmt.Errorf("delete expired saml assertions: %w", err)

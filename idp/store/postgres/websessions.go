@@ -77,6 +77,7 @@ func (o ops) RevokeUserBrowserSessions(ctx context.Context, connector, username 
 }
 
 func (o ops) DeleteBrowserSessions(ctx context.Context, before time.Time) (int, error) {
+	ctx = store.WithoutQueryTimeout(ctx) // pruning
 	tag, err := o.q.Exec(ctx, `DELETE FROM browser_sessions WHERE expires_at < $1 OR revoked_at < $1`, before)
 	if err != nil {
 		return 0, fmt.Errorf("delete browser sessions: %w", err)
@@ -120,6 +121,7 @@ func (o ops) ClearLoginFailures(ctx context.Context, key string) error {
 }
 
 func (o ops) DeleteLoginFailures(ctx context.Context, before time.Time) (int, error) {
+	ctx = store.WithoutQueryTimeout(ctx) // pruning
 	tag, err := o.q.Exec(ctx, `DELETE FROM login_failures WHERE at < $1`, before)
 	if err != nil {
 		return 0, fmt.Errorf("delete login failures: %w", err)

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -132,6 +131,7 @@ func (o ops) scanEach(ctx context.Context, what string, fn func(store.AuditEvent
 }
 
 func (o ops) ScanAuditEvents(ctx context.Context, since, until time.Time, fn func(store.AuditEvent) error) error {
+	ctx = store.WithoutQueryTimeout(ctx) // a scan of the trail lasts as long as the trail is long
 	return o.scanEach(ctx, "scan audit events", fn, `SELECT `+auditColumns+` FROM audit_events
 		WHERE event_time >= ? AND event_time < ? ORDER BY event_time, seq`, micros(since), micros(until))
 }
@@ -158,6 +158,7 @@ func afterSeq(p store.AuditPos) int64 {
 }
 
 func (o ops) ScanAuditChain(ctx context.Context, after, through store.AuditPos, fn func(store.AuditEvent) error) error {
+	ctx = store.WithoutQueryTimeout(ctx) // a scan of the trail lasts as long as the trail is long
 	if through.Txn < 0 || !after.Less(through) {
 		return nil
 	}
@@ -235,6 +236,7 @@ func monthStart(t time.Time) time.Time {
 }
 
 func (o ops) AuditPrunable(ctx context.Context, before time.Time) ([]store.AuditMonth, error) {
+	ctx = store.WithoutQueryTimeout(ctx) // pruning
 	cutoff := monthStart(before)
 	rows, err := o.q.QueryContext(ctx, `SELECT event_time FROM audit_events WHERE event_time < ? ORDER BY event_time`, micros(cutoff))
 	if err != nil {
@@ -265,7 +267,7 @@ func (o ops) AuditPrunable(ctx context.Context, before time.Time) ([]store.Audit
 // Called outside a transaction it would leave the permit visible between
 // statements, so it refuses to.
 func (o ops) PruneAuditEvents(ctx context.Context, before time.Time) ([]store.AuditMonth, error) {
-	if _, ok := o.q.(*sql.Tx); !ok {
+	if !o.q.inTx {
 		return nil, errors.New("prune audit events: must run inside a transaction")
 	}
 	months, err := o.AuditPrunable(ctx, before)

@@ -27,6 +27,13 @@ type Options struct {
 	Migrations fs.FS
 	// BusyTimeout is how long a writer waits for the lock; default 5s.
 	BusyTimeout time.Duration
+	// QueryTimeout bounds each call outside a transaction and each
+	// transaction as a whole (InTx, from the wait for the write lock to
+	// COMMIT), including Ping; 0 means store.DefaultQueryTimeout.
+	// Migrations, pruning and scans of the audit trail are not bounded (see
+	// store.WithoutQueryTimeout). A call that runs out of time fails with
+	// store.ErrUnavailable.
+	QueryTimeout time.Duration
 }
 
 // DB is the SQLite Store.
@@ -39,7 +46,8 @@ type DB struct {
 	// waiting writers poll for it and a busy process can starve one past
 	// the busy timeout. Other processes (the CLI beside serve) still wait
 	// on the busy timeout.
-	writer chan struct{}
+	writer  chan struct{}
+	timeout time.Duration
 	ops
 }
 
@@ -54,6 +62,12 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 	}
 	if opt.Migrations == nil {
 		opt.Migrations = migrations.SQLite
+	}
+	if opt.QueryTimeout < 0 {
+		return nil, fmt.Errorf("sqlite: query timeout %s is not positive", opt.QueryTimeout)
+	}
+	if opt.QueryTimeout == 0 {
+		opt.QueryTimeout = store.DefaultQueryTimeout
 	}
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", opt.BusyTimeout.Milliseconds()))
@@ -75,7 +89,8 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	return &DB{db: db, migrations: opt.Migrations, writer: make(chan struct{}, 1), ops: ops{q: db}}, nil
+	return &DB{db: db, migrations: opt.Migrations, writer: make(chan struct{}, 1), timeout: opt.QueryTimeout,
+		ops: ops{q: bounded{q: db, timeout: opt.QueryTimeout}}}, nil
 }
 
 // Backend implements store.Store.
@@ -84,21 +99,38 @@ func (d *DB) Backend() string { return "sqlite" }
 // Close implements store.Store.
 func (d *DB) Close() error { return d.db.Close() }
 
-// Ping implements store.Store.
-func (d *DB) Ping(ctx context.Context) error { return d.db.PingContext(ctx) }
+// Ping implements store.Store, under the query timeout.
+func (d *DB) Ping(ctx context.Context) error {
+	ctx, cancel := d.callContext(ctx)
+	defer cancel()
+	return unavailable(ctx, d.db.PingContext(ctx))
+}
+
+// callContext bounds one call, or one whole transaction, by the query
+// timeout unless ctx is exempt.
+func (d *DB) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if store.QueryTimeoutExempt(ctx) {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, d.timeout)
+}
 
 // InTx implements store.Store. SQLite transactions begin IMMEDIATE, so a
 // writer takes the lock at the start and never fails to upgrade midway.
+// The whole transaction, from the wait for the lock to COMMIT, runs under
+// one query timeout (unless ctx is exempt).
 func (d *DB) InTx(ctx context.Context, fn func(tx store.Tx) error) (err error) {
+	tctx, cancel := d.callContext(ctx)
+	defer cancel()
 	select {
 	case d.writer <- struct{}{}:
-	case <-ctx.Done():
-		return fmt.Errorf("begin: %w", ctx.Err())
+	case <-tctx.Done():
+		return fmt.Errorf("begin: waiting for the write lock: %w", unavailable(tctx, tctx.Err()))
 	}
 	defer func() { <-d.writer }()
-	tx, err := d.db.BeginTx(ctx, nil)
+	tx, err := d.db.BeginTx(tctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return fmt.Errorf("begin: %w", unavailable(tctx, err))
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -109,11 +141,12 @@ func (d *DB) InTx(ctx context.Context, fn func(tx store.Tx) error) (err error) {
 			tx.Rollback()
 		}
 	}()
-	if err = fn(ops{q: tx}); err != nil {
-		return err
+	deadline, _ := tctx.Deadline()
+	if err = fn(ops{q: bounded{q: tx, inTx: true, deadline: deadline}}); err != nil {
+		return unavailable(tctx, err)
 	}
 	if err = tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return fmt.Errorf("commit: %w", unavailable(tctx, err))
 	}
 	return nil
 }
@@ -206,8 +239,8 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// ops implements store.Ops on a querier.
-type ops struct{ q querier }
+// ops implements store.Ops on a querier under the query timeout.
+type ops struct{ q bounded }
 
 func isConflict(err error) bool {
 	var se *sqlite.Error

@@ -96,6 +96,7 @@ func (o ops) ListSTSSessions(ctx context.Context, f store.STSSessionFilter) ([]s
 }
 
 func (o ops) DeleteExpiredSTSSessions(ctx context.Context, before time.Time) (int, error) {
+	ctx = store.WithoutQueryTimeout(ctx) // pruning
 	res, err := o.q.ExecContext(ctx, `DELETE FROM sts_sessions WHERE expires_at < ?`, micros(before))
 	if err != nil {
 		return 0, fmt.Errorf("delete expired sts sessions: %w", err)
@@ -119,6 +120,7 @@ func (o ops) RememberSAMLAssertion(ctx context.Context, issuer, assertionID stri
 }
 
 func (o ops) DeleteExpiredSAMLAssertions(ctx context.Context, now time.Time) (int, error) {
+	ctx = store.WithoutQueryTimeout(ctx) // pruning
 	res, err := o.q.ExecContext(ctx, `DELETE FROM saml_replay WHERE expires_at < ?`, micros(now))
 	if err != nil {
 		return 0, fmt.Errorf("delete expired saml assertions: %w", err)

@@ -1,0 +1,234 @@
+package pgtest
+
+import (
+	"bytes"
+	"net"
+	"net/url"
+	"sync"
+	"testing"
+)
+
+// commitMessage is the simple-protocol Query message pgx sends to commit a
+// transaction: 'Q', length 11, "commit\x00".
+var commitMessage = []byte("Q\x00\x00\x00\x0bcommit\x00")
+
+// hangUps are the messages a client sends as it gives a connection up: a
+// Terminate, a CancelRequest. On a dead connection they close it at once,
+// as if the server had hung up, so that pgx's cleanup of a timed-out
+// connection does not wait for its own 15 s deadline.
+var hangUps = [][]byte{[]byte("X\x00\x00\x00\x04"), []byte("\x00\x00\x00\x10\x04\xd2\x16\x2e")}
+
+// Proxy is a TCP proxy between a test and the PostgreSQL server that can
+// be told to stall: to stop passing bytes on every connection, or to hold
+// back the COMMIT of one transaction or the server's answer to it. A
+// connection that lost bytes stays dead; new connections work again once
+// the stall ends.
+type Proxy struct {
+	t      testing.TB
+	ln     net.Listener
+	target string
+
+	mu      sync.Mutex
+	stalled bool
+	arm     CommitStall
+	conns   map[*proxyConn]struct{}
+	closed  bool
+	// seen is closed when the armed COMMIT went by; answered when the
+	// server answered a COMMIT whose answer was held back.
+	seen, answered chan struct{}
+}
+
+// CommitStall says what happens to the next COMMIT.
+type CommitStall int
+
+const (
+	// PassCommit: nothing (the default).
+	PassCommit CommitStall = iota
+	// HoldCommit: the COMMIT never reaches the server.
+	HoldCommit
+	// HoldCommitAnswer: the server gets the COMMIT; its answer never
+	// reaches the client.
+	HoldCommitAnswer
+)
+
+type proxyConn struct {
+	client, server net.Conn
+	// deadUp, deadDown: bytes to the server, to the client, are dropped.
+	deadUp, deadDown bool
+	// holdAnswer: the server's answers are dropped from now on, and the
+	// first of them closes Proxy.answered.
+	holdAnswer bool
+}
+
+// NewProxy starts a proxy to the server of dbURL and returns it; URL gives
+// the URL to connect through it. It stops when the test ends.
+func NewProxy(t testing.TB, dbURL string) *Proxy {
+	t.Helper()
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Proxy{t: t, ln: ln, target: u.Host, conns: map[*proxyConn]struct{}{},
+		seen: make(chan struct{}), answered: make(chan struct{})}
+	go p.accept()
+	t.Cleanup(p.Close)
+	return p
+}
+
+// URL is dbURL with the proxy as its host, without TLS so that the proxy
+// can see the messages.
+func (p *Proxy) URL(dbURL string) string {
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	u.Host = p.ln.Addr().String()
+	q := u.Query()
+	q.Set("sslmode", "disable")
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// Stall stops passing bytes on every connection, open or new, until
+// Resume.
+func (p *Proxy) Stall() { p.mu.Lock(); p.stalled = true; p.mu.Unlock() }
+
+// Resume ends a Stall for new connections.
+func (p *Proxy) Resume() { p.mu.Lock(); p.stalled = false; p.mu.Unlock() }
+
+// ArmCommit makes the next COMMIT, on any connection, stall as s says.
+func (p *Proxy) ArmCommit(s CommitStall) {
+	p.mu.Lock()
+	p.arm = s
+	p.seen, p.answered = make(chan struct{}), make(chan struct{})
+	p.mu.Unlock()
+}
+
+// CommitSeen is closed once the COMMIT armed by ArmCommit went by (and was
+// held back, or passed to the server with its answer held back).
+func (p *Proxy) CommitSeen() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.seen
+}
+
+// CommitAnswered is closed once the server answered the COMMIT held back
+// by HoldCommitAnswer: from then on its outcome is decided.
+func (p *Proxy) CommitAnswered() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.answered
+}
+
+// Close stops accepting and closes every connection: the server is
+// unreachable through the proxy from then on.
+func (p *Proxy) Close() {
+	p.mu.Lock()
+	p.closed = true
+	conns := p.conns
+	p.conns = map[*proxyConn]struct{}{}
+	p.mu.Unlock()
+	p.ln.Close()
+	for c := range conns {
+		c.client.Close()
+		c.server.Close()
+	}
+}
+
+func (p *Proxy) accept() {
+	for {
+		client, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		server, err := net.Dial("tcp", p.target)
+		if err != nil {
+			client.Close()
+			continue
+		}
+		c := &proxyConn{client: client, server: server}
+		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			client.Close()
+			server.Close()
+			return
+		}
+		p.conns[c] = struct{}{}
+		p.mu.Unlock()
+		go p.pipe(c, true)
+		go p.pipe(c, false)
+	}
+}
+
+// pipe copies one direction of c, applying the stalls.
+func (p *Proxy) pipe(c *proxyConn, up bool) {
+	from, to := c.server, c.client
+	if up {
+		from, to = c.client, c.server
+	}
+	defer func() {
+		c.client.Close()
+		c.server.Close()
+		p.mu.Lock()
+		delete(p.conns, c)
+		p.mu.Unlock()
+	}()
+	buf := make([]byte, 32<<10)
+	var tail []byte // the end of the last chunk, for a message split across reads
+	for {
+		n, err := from.Read(buf)
+		if n > 0 {
+			chunk := buf[:n]
+			p.mu.Lock()
+			if p.stalled {
+				c.deadUp, c.deadDown = true, true
+			}
+			if up && p.arm != PassCommit && bytes.Contains(append(tail, chunk...), commitMessage) {
+				switch p.arm {
+				case HoldCommit:
+					c.deadUp = true
+				case HoldCommitAnswer:
+					c.holdAnswer = true
+				}
+				p.arm = PassCommit
+				close(p.seen)
+			}
+			if !up && c.holdAnswer && !c.deadDown {
+				c.deadDown = true
+				close(p.answered)
+			}
+			dead := (up && c.deadUp) || (!up && c.deadDown)
+			if up && (c.deadUp || c.deadDown) && hangsUp(chunk) {
+				p.mu.Unlock()
+				return
+			}
+			p.mu.Unlock()
+			if up {
+				// Shorter than the message: a match always ends in the new chunk.
+				tail = append(tail[:0], chunk[max(0, n-len(commitMessage)+1):]...)
+			}
+			if !dead {
+				if _, werr := to.Write(chunk); werr != nil {
+					return
+				}
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func hangsUp(chunk []byte) bool {
+	for _, m := range hangUps {
+		if bytes.Contains(chunk, m) {
+			return true
+		}
+	}
+	return false
+}
