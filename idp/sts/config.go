@@ -25,7 +25,7 @@ import (
 //
 //	sts:
 //	  region: us-east-1
-//	  saml_recipients: [https://signin.aws.amazon.com/saml]
+//	  saml_recipients: [https://idp.example.com/sts/saml]
 //	  accounts:
 //	    - id: "123456789012"
 //	      saml_providers:
@@ -45,8 +45,11 @@ import (
 //	          policies: [{name: dev, document_file: ./dev-policy.json}]
 //
 // Region defaults to us-east-1. SAMLRecipients defaults to
-// https://signin.aws.amazon.com/saml, urn:amazon:webservices and
-// <base_url>/sts/saml (the built-in sign-in endpoint). Policy documents are
+// <base_url>/sts/saml only (the built-in sign-in endpoint): assertions made
+// for AWS sign-in (https://signin.aws.amazon.com/saml,
+// urn:amazon:webservices) are accepted only when listed here, because this
+// STS's replay cache cannot see AWS's and such an assertion could then be
+// redeemed in both places. Policy documents are
 // IAM JSON written inline as YAML (or as a JSON string), or read from a
 // file.
 type Config struct {
@@ -195,8 +198,8 @@ func jsonable(v any) any {
 // BuildOptions are the environment of Build.
 type BuildOptions struct {
 	// BaseURL is idpbridge's public URL: the entityID of "metadata: self"
-	// is BaseURL + "/saml/metadata", and BaseURL + "/sts/saml" is a default
-	// SAML recipient.
+	// is BaseURL + "/saml/metadata", and BaseURL + "/sts/saml" is the
+	// default SAML recipient.
 	BaseURL string
 	// Getenv resolves secret_env; default os.Getenv.
 	Getenv func(string) string
@@ -227,7 +230,21 @@ const (
 	DefaultMaxSessionDuration = 3600
 	AWSSignInRecipient        = "https://signin.aws.amazon.com/saml"
 	AWSAudienceURN            = "urn:amazon:webservices"
+	// BuiltinSignInPath, under the base URL, is the built-in STS sign-in
+	// endpoint and the default (only) SAML recipient and audience.
+	BuiltinSignInPath = "/sts/saml"
 )
+
+// hasSAMLProvider reports whether any account of c registers a SAML
+// provider.
+func hasSAMLProvider(c *Config) bool {
+	for _, a := range c.Accounts {
+		if len(a.SAMLProviders) > 0 {
+			return true
+		}
+	}
+	return false
+}
 
 // Validate returns every problem of c, each naming its key path
 // ("sts.accounts[0].roles[1].trust_policy: Statement[0].Condition: unknown
@@ -272,11 +289,11 @@ func build(c *Config, opt BuildOptions) (*Directory, []string) {
 	}
 	base := strings.TrimSuffix(opt.BaseURL, "/")
 	d.SAMLRecipients = c.SAMLRecipients
-	if len(d.SAMLRecipients) == 0 {
-		d.SAMLRecipients = []string{AWSSignInRecipient, AWSAudienceURN}
-		if base != "" {
-			d.SAMLRecipients = append(d.SAMLRecipients, base+"/sts/saml")
-		}
+	if len(d.SAMLRecipients) == 0 && base != "" {
+		d.SAMLRecipients = []string{base + BuiltinSignInPath}
+	}
+	if len(d.SAMLRecipients) == 0 && hasSAMLProvider(c) {
+		b.add("sts.saml_recipients", "required when no base URL is known (its default is <base_url>%s)", BuiltinSignInPath)
 	}
 	for i, r := range d.SAMLRecipients {
 		if u, err := url.Parse(r); err != nil || !u.IsAbs() || u.String() != r {
