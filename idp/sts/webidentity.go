@@ -331,29 +331,30 @@ type timeClaims struct {
 // readTimeClaims reads exp (required), iat and nbf (optional) of a JSON
 // claims object. Each must be a JSON number (RFC 7519 NumericDate; a
 // fraction is cut to the second): a string, even of digits, null or any
-// other value is refused, as is an exp that is missing.
+// other value is refused, as is an exp that is missing. Claim names are
+// matched exactly ("EXP" is not exp).
 func readTimeClaims(payload []byte) (timeClaims, bool) {
-	var raw struct {
-		Exp json.RawMessage `json:"exp"`
-		IAT json.RawMessage `json:"iat"`
-		NBF json.RawMessage `json:"nbf"`
+	var raw map[string]json.RawMessage
+	if json.Unmarshal(payload, &raw) != nil {
+		return timeClaims{}, false
 	}
-	if json.Unmarshal(payload, &raw) != nil || raw.Exp == nil {
+	exp, ok := raw["exp"]
+	if !ok {
 		return timeClaims{}, false
 	}
 	var t timeClaims
-	var ok bool
-	if t.exp, ok = numericDate(raw.Exp); !ok {
+	if t.exp, ok = numericDate(exp); !ok {
 		return timeClaims{}, false
 	}
 	for _, c := range []struct {
-		raw json.RawMessage
-		dst **int64
-	}{{raw.IAT, &t.iat}, {raw.NBF, &t.nbf}} {
-		if c.raw == nil {
+		name string
+		dst  **int64
+	}{{"iat", &t.iat}, {"nbf", &t.nbf}} {
+		r, present := raw[c.name]
+		if !present {
 			continue
 		}
-		v, ok := numericDate(c.raw)
+		v, ok := numericDate(r)
 		if !ok {
 			return timeClaims{}, false
 		}
