@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -214,6 +215,8 @@ type BuildOptions struct {
 	HTTPClient *http.Client
 	// Now is the clock of the fetch caches; default time.Now.
 	Now func() time.Time
+	// Logger gets the failures of OIDC key fetches; default none.
+	Logger *slog.Logger
 }
 
 // ConfigError lists every problem of a Config, each naming its key path
@@ -471,7 +474,7 @@ func (b *builder) oidcProvider(a *Account, pc *OIDCProviderConfig, path string) 
 		}
 		p.Keys = StaticKeys(keys)
 	} else {
-		p.Keys = &RemoteKeys{Issuer: issuer, Client: b.opt.HTTPClient, Now: b.opt.Now}
+		p.Keys = &RemoteKeys{Issuer: issuer, Client: b.opt.HTTPClient, Now: b.opt.Now, Logger: b.opt.Logger}
 	}
 	return p
 }

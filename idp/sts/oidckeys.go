@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -159,6 +160,9 @@ type RemoteKeys struct {
 	MaxStale time.Duration
 	// Timeout bounds one fetch (discovery and key set); default 10 seconds.
 	Timeout time.Duration
+	// Logger gets a warning for each failed fetch, naming when the keys
+	// still in use were fetched; default none.
+	Logger *slog.Logger
 
 	flight singleflight.Group
 
@@ -239,7 +243,18 @@ func (r *RemoteKeys) fetchOnce(ctx context.Context, gen uint64) ([]crypto.Public
 	r.gen++
 	if err != nil {
 		r.failed, r.fetchErr = now, err
+		if r.Logger != nil {
+			stale := "none"
+			if r.keys != nil {
+				stale = r.fetched.UTC().Format(time.RFC3339)
+			}
+			r.Logger.Warn("sts: OIDC key fetch failed", "issuer", r.Issuer, "err", err, "keys_fetched_at", stale,
+				"retry_after", orDefault(r.RetryAfter, DefaultKeysRetryAfter).String())
+		}
 		return nil, err
+	}
+	if r.Logger != nil && !r.failed.IsZero() {
+		r.Logger.Info("sts: OIDC keys fetched again", "issuer", r.Issuer)
 	}
 	r.keys, r.fetched, r.failed, r.fetchErr = keys, now, time.Time{}, nil
 	return keys, nil

@@ -1,6 +1,7 @@
 package sts
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -11,8 +12,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -165,7 +168,8 @@ func TestRemoteKeysStaleWhileError(t *testing.T) {
 	t.Parallel()
 	srv := newOIDCServer(t, newJWTKey(t, "stale"), false)
 	clk := &clock{t: testNow}
-	keys := &RemoteKeys{Issuer: srv.URL, Client: srv.Client(), Now: clk.Now}
+	logs := &lockedBuffer{}
+	keys := &RemoteKeys{Issuer: srv.URL, Client: srv.Client(), Now: clk.Now, Logger: slog.New(slog.NewTextHandler(logs, nil))}
 	good, err := keys.Keys(context.Background(), false)
 	if err != nil || len(good) != 1 {
 		t.Fatalf("first fetch: %d keys, %v", len(good), err)
@@ -194,6 +198,14 @@ func TestRemoteKeysStaleWhileError(t *testing.T) {
 			t.Fatalf("%s: keys %v, want an error", st.name, got)
 		}
 	}
+	// One warning per failed fetch (four: the last step fell within
+	// RetryAfter of the one before), naming the age of the keys in use.
+	if n := strings.Count(logs.String(), `msg="sts: OIDC key fetch failed"`); n != 4 {
+		t.Fatalf("%d warnings, want 4:\n%s", n, logs)
+	}
+	if !strings.Contains(logs.String(), "keys_fetched_at="+testNow.UTC().Format(time.RFC3339)) {
+		t.Fatalf("the warnings do not say which keys are in use:\n%s", logs)
+	}
 	before := srv.requests.Load()
 	srv.down.Store(false)
 	clk.Set(testNow.Add(DefaultKeysTTL + DefaultKeysMaxStale + DefaultKeysRetryAfter))
@@ -203,6 +215,27 @@ func TestRemoteKeysStaleWhileError(t *testing.T) {
 	if srv.requests.Load() == before {
 		t.Fatal("no fetch after recovery")
 	}
+	if !strings.Contains(logs.String(), `msg="sts: OIDC keys fetched again"`) {
+		t.Fatalf("no note of the recovery:\n%s", logs)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for concurrent writers.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // TestRemoteKeysCallerGivesUp: a caller whose context ends stops waiting,
