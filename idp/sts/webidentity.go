@@ -316,12 +316,6 @@ func peekToken(token string) (iss string, payload []byte, ok bool) {
 	return c.Iss, payload, true
 }
 
-// unverifiedIssuer is the iss claim of peekToken.
-func unverifiedIssuer(token string) (string, bool) {
-	iss, _, ok := peekToken(token)
-	return iss, ok
-}
-
 // timeClaims are the time claims of a token, in seconds since the epoch.
 type timeClaims struct {
 	exp      int64
