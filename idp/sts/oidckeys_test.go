@@ -28,6 +28,7 @@ type oidcServer struct {
 	*httptest.Server
 	key      *jwtKey
 	down     atomic.Bool
+	badJWKS  atomic.Int32 // 1: the key set answers HTTP 500; 2: it has no signature key
 	requests atomic.Int32 // every request, discovery included
 	jwks     atomic.Int32 // key set requests
 	inFlight atomic.Int32
@@ -67,7 +68,14 @@ func newOIDCServer(t *testing.T, key *jwtKey, hold bool) *oidcServer {
 			json.NewEncoder(rw).Encode(map[string]string{"issuer": s.URL, "jwks_uri": s.URL + "/jwks"})
 		case "/jwks":
 			s.jwks.Add(1)
-			rw.Write(s.key.jwks())
+			switch s.badJWKS.Load() {
+			case 1:
+				http.Error(rw, "internal error", http.StatusInternalServerError)
+			case 2:
+				rw.Write([]byte(`{"keys":[{"kty":"oct","k":"c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0"}]}`))
+			default:
+				rw.Write(s.key.jwks())
+			}
 		default:
 			http.NotFound(rw, r)
 		}
@@ -96,68 +104,85 @@ func burst(keys *RemoteKeys, n int, refresh bool) []error {
 }
 
 // TestRemoteKeysBurstAgainstFailingProvider: a burst of concurrent calls
-// against a provider that is down makes one request at a time, and one
-// fetch per RetryAfter, counted at the server; every call gets the error.
+// against a provider that fails makes one fetch at a time, and one fetch
+// per RetryAfter, counted at the server; every call gets the error. The
+// provider fails whole, or serves discovery but not a usable key set.
 func TestRemoteKeysBurstAgainstFailingProvider(t *testing.T) {
 	t.Parallel()
-	srv := newOIDCServer(t, newJWTKey(t, "burst"), true)
-	srv.down.Store(true)
-	clk := &clock{t: testNow}
-	keys := &RemoteKeys{Issuer: srv.URL, Client: srv.Client(), Now: clk.Now}
+	tests := []struct {
+		name     string
+		fail     func(*oidcServer)
+		perFetch int32 // requests of one failed fetch
+	}{
+		{"provider down", func(s *oidcServer) { s.down.Store(true) }, 1},
+		{"key set HTTP 500", func(s *oidcServer) { s.badJWKS.Store(1) }, 2},
+		{"key set without a signature key", func(s *oidcServer) { s.badJWKS.Store(2) }, 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := newOIDCServer(t, newJWTKey(t, "burst"), true)
+			tc.fail(srv)
+			clk := &clock{t: testNow}
+			keys := &RemoteKeys{Issuer: srv.URL, Client: srv.Client(), Now: clk.Now}
 
-	const n = 64
-	var errs []error
-	done := make(chan struct{})
-	go func() { errs = burst(keys, n, false); close(done) }()
-	<-srv.arrived // the first fetch is in flight, held at the server
-	close(srv.hold)
-	<-done
-	for i, err := range errs {
-		if err == nil {
-			t.Fatalf("call %d: no error from a provider that is down", i)
-		}
-	}
-	if got := srv.requests.Load(); got != 1 {
-		t.Fatalf("%d requests for a burst of %d calls, want 1", got, n)
-	}
-	if got := srv.maxIn.Load(); got != 1 {
-		t.Fatalf("%d requests in flight at once, want 1", got)
-	}
-
-	// Within RetryAfter: no request at all, for refreshes neither.
-	clk.Set(testNow.Add(DefaultKeysRetryAfter - time.Second))
-	for _, refresh := range []bool{false, true} {
-		for i, err := range burst(keys, n, refresh) {
-			if err == nil {
-				t.Fatalf("call %d (refresh %v): no error within the retry period", i, refresh)
+			const n = 64
+			var errs []error
+			done := make(chan struct{})
+			go func() { errs = burst(keys, n, false); close(done) }()
+			<-srv.arrived // the first fetch is in flight, held at the server
+			close(srv.hold)
+			<-done
+			for i, err := range errs {
+				if err == nil {
+					t.Fatalf("call %d: no error from a failing provider", i)
+				}
 			}
-		}
-	}
-	if got := srv.requests.Load(); got != 1 {
-		t.Fatalf("%d requests within the retry period, want still 1", got)
-	}
+			if got := srv.requests.Load(); got != tc.perFetch {
+				t.Fatalf("%d requests for a burst of %d calls, want %d (one fetch)", got, n, tc.perFetch)
+			}
+			if got := srv.maxIn.Load(); got != 1 {
+				t.Fatalf("%d requests in flight at once, want 1", got)
+			}
 
-	// After RetryAfter: one more fetch for the next burst.
-	clk.Set(testNow.Add(DefaultKeysRetryAfter))
-	burst(keys, n, false)
-	if got := srv.requests.Load(); got != 2 {
-		t.Fatalf("%d requests after the retry period, want 2", got)
-	}
-	if got := srv.maxIn.Load(); got != 1 {
-		t.Fatalf("%d requests in flight at once, want 1", got)
-	}
+			// Within RetryAfter: no request at all, for refreshes neither.
+			clk.Set(testNow.Add(DefaultKeysRetryAfter - time.Second))
+			for _, refresh := range []bool{false, true} {
+				for i, err := range burst(keys, n, refresh) {
+					if err == nil {
+						t.Fatalf("call %d (refresh %v): no error within the retry period", i, refresh)
+					}
+				}
+			}
+			if got := srv.requests.Load(); got != tc.perFetch {
+				t.Fatalf("%d requests within the retry period, want still %d", got, tc.perFetch)
+			}
 
-	// The provider is back: the next fetch after RetryAfter succeeds and
-	// serves every caller.
-	srv.down.Store(false)
-	clk.Set(testNow.Add(2 * DefaultKeysRetryAfter))
-	for i, err := range burst(keys, n, false) {
-		if err != nil {
-			t.Fatalf("call %d after recovery: %v", i, err)
-		}
-	}
-	if got := srv.jwks.Load(); got != 1 {
-		t.Fatalf("%d key set fetches after recovery, want 1", got)
+			// After RetryAfter: one more fetch for the next burst.
+			clk.Set(testNow.Add(DefaultKeysRetryAfter))
+			burst(keys, n, false)
+			if got := srv.requests.Load(); got != 2*tc.perFetch {
+				t.Fatalf("%d requests after the retry period, want %d", got, 2*tc.perFetch)
+			}
+			if got := srv.maxIn.Load(); got != 1 {
+				t.Fatalf("%d requests in flight at once, want 1", got)
+			}
+
+			// The provider is back: the next fetch after RetryAfter
+			// succeeds and serves every caller.
+			srv.down.Store(false)
+			srv.badJWKS.Store(0)
+			clk.Set(testNow.Add(2 * DefaultKeysRetryAfter))
+			before := srv.jwks.Load()
+			for i, err := range burst(keys, n, false) {
+				if err != nil {
+					t.Fatalf("call %d after recovery: %v", i, err)
+				}
+			}
+			if got := srv.jwks.Load() - before; got != 1 {
+				t.Fatalf("%d key set fetches after recovery, want 1", got)
+			}
+		})
 	}
 }
 
