@@ -40,10 +40,12 @@ service_providers:
 `
 
 // ssoSTSSection lets the built-in STS accept the assertions made for AWS
-// sign-in: idpbridge's own keys as the SAML provider idpbridge, and a
-// Developer role that trusts it to set a source identity and tags.
+// sign-in (opting in to AWS's recipient and audience): idpbridge's own keys
+// as the SAML provider idpbridge, and a Developer role that trusts it to set
+// a source identity and tags.
 const ssoSTSSection = `
 sts:
+  saml_recipients: [https://signin.aws.amazon.com/saml, urn:amazon:webservices]
   accounts:
     - id: "123456789012"
       saml_providers:

@@ -42,6 +42,7 @@ func (m *Main) wireSTS(ctx context.Context, cfg *Config, srv *web.Server, s stor
 	opt := cfg.stsBuildOptions(m.Getenv)
 	opt.SelfCerts = func(ctx context.Context) ([]*x509.Certificate, error) { return publishedCerts(ctx, s) }
 	opt.Now = m.Now
+	opt.Logger = log
 	dir, err := sts.Build(&cfg.STS, opt)
 	if err != nil {
 		return nil, err

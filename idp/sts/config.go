@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -26,7 +27,7 @@ import (
 //	sts:
 //	  region: us-east-1
 //	  demo: auto                  # auto, on or off: the demo account (DemoAccount)
-//	  saml_recipients: [https://signin.aws.amazon.com/saml]
+//	  saml_recipients: [https://idp.example.com/sts/saml]
 //	  accounts:
 //	    - id: "123456789012"
 //	      saml_providers:
@@ -46,8 +47,11 @@ import (
 //	          policies: [{name: dev, document_file: ./dev-policy.json}]
 //
 // Region defaults to us-east-1. SAMLRecipients defaults to
-// https://signin.aws.amazon.com/saml, urn:amazon:webservices and
-// <base_url>/sts/saml (the built-in sign-in endpoint). Policy documents are
+// <base_url>/sts/saml only (the built-in sign-in endpoint): assertions made
+// for AWS sign-in (https://signin.aws.amazon.com/saml,
+// urn:amazon:webservices) are accepted only when listed here, because this
+// STS's replay cache cannot see AWS's and such an assertion could then be
+// redeemed in both places. Policy documents are
 // IAM JSON written inline as YAML (or as a JSON string), or read from a
 // file.
 type Config struct {
@@ -200,8 +204,8 @@ func jsonable(v any) any {
 // BuildOptions are the environment of Build.
 type BuildOptions struct {
 	// BaseURL is idpbridge's public URL: the entityID of "metadata: self"
-	// is BaseURL + "/saml/metadata", and BaseURL + "/sts/saml" is a default
-	// SAML recipient.
+	// is BaseURL + "/saml/metadata", and BaseURL + "/sts/saml" is the
+	// default SAML recipient.
 	BaseURL string
 	// Getenv resolves secret_env; default os.Getenv.
 	Getenv func(string) string
@@ -216,6 +220,8 @@ type BuildOptions struct {
 	HTTPClient *http.Client
 	// Now is the clock of the fetch caches; default time.Now.
 	Now func() time.Time
+	// Logger gets the failures of OIDC key fetches; default none.
+	Logger *slog.Logger
 }
 
 // ConfigError lists every problem of a Config, each naming its key path
@@ -232,7 +238,21 @@ const (
 	DefaultMaxSessionDuration = 3600
 	AWSSignInRecipient        = "https://signin.aws.amazon.com/saml"
 	AWSAudienceURN            = "urn:amazon:webservices"
+	// BuiltinSignInPath, under the base URL, is the built-in STS sign-in
+	// endpoint and the default (only) SAML recipient and audience.
+	BuiltinSignInPath = "/sts/saml"
 )
+
+// hasSAMLProvider reports whether any account of c registers a SAML
+// provider.
+func hasSAMLProvider(c *Config) bool {
+	for _, a := range c.Accounts {
+		if len(a.SAMLProviders) > 0 {
+			return true
+		}
+	}
+	return false
+}
 
 // Validate returns every problem of c, each naming its key path
 // ("sts.accounts[0].roles[1].trust_policy: Statement[0].Condition: unknown
@@ -277,11 +297,11 @@ func build(c *Config, opt BuildOptions) (*Directory, []string) {
 	}
 	base := strings.TrimSuffix(opt.BaseURL, "/")
 	d.SAMLRecipients = c.SAMLRecipients
-	if len(d.SAMLRecipients) == 0 {
-		d.SAMLRecipients = []string{AWSSignInRecipient, AWSAudienceURN}
-		if base != "" {
-			d.SAMLRecipients = append(d.SAMLRecipients, base+"/sts/saml")
-		}
+	if len(d.SAMLRecipients) == 0 && base != "" {
+		d.SAMLRecipients = []string{base + BuiltinSignInPath}
+	}
+	if len(d.SAMLRecipients) == 0 && hasSAMLProvider(c) {
+		b.add("sts.saml_recipients", "required when no base URL is known (its default is <base_url>%s)", BuiltinSignInPath)
 	}
 	for i, r := range d.SAMLRecipients {
 		if u, err := url.Parse(r); err != nil || !u.IsAbs() || u.String() != r {
@@ -459,7 +479,7 @@ func (b *builder) oidcProvider(a *Account, pc *OIDCProviderConfig, path string) 
 		}
 		p.Keys = StaticKeys(keys)
 	} else {
-		p.Keys = &RemoteKeys{Issuer: issuer, Client: b.opt.HTTPClient, Now: b.opt.Now}
+		p.Keys = &RemoteKeys{Issuer: issuer, Client: b.opt.HTTPClient, Now: b.opt.Now, Logger: b.opt.Logger}
 	}
 	return p
 }

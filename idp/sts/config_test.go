@@ -225,7 +225,7 @@ func TestStableIDs(t *testing.T) {
 	}
 }
 
-// TestDefaultsAndLookups: default region and recipients; roles are found
+// TestDefaultsAndLookups: default region and recipient; roles are found
 // by their exact ARN, path included.
 func TestDefaultsAndLookups(t *testing.T) {
 	d := buildDirectory(t, `
@@ -237,7 +237,7 @@ accounts:
 	if d.Region != DefaultRegion {
 		t.Fatalf("Region = %q", d.Region)
 	}
-	want := []string{AWSSignInRecipient, AWSAudienceURN, "https://idp.example.com/sts/saml"}
+	want := []string{"https://idp.example.com/sts/saml"}
 	if strings.Join(d.SAMLRecipients, " ") != strings.Join(want, " ") {
 		t.Fatalf("SAMLRecipients = %q", d.SAMLRecipients)
 	}

@@ -23,6 +23,12 @@ func (b *lockedBuffer) Write(p []byte) (int, error) {
 	return b.buf.Write(p)
 }
 
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 // text is the log with the text handler's quoting undone.
 func (b *lockedBuffer) text() string {
 	b.mu.Lock()

@@ -24,6 +24,7 @@ import (
 // e2eConfig holds the seed scenarios of STS-SPEC §0 in one directory.
 const e2eConfig = `
 region: us-east-1
+saml_recipients: [https://signin.aws.amazon.com/saml]
 accounts:
   - id: "123456789012"
     saml_providers:

@@ -5,18 +5,20 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
-	"crypto/elliptic"
 	"crypto/rsa"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
+	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"golang.org/x/sync/singleflight"
 )
 
 // KeySource gives the public keys that may sign an OIDC provider's tokens.
@@ -34,10 +36,15 @@ type StaticKeys []crypto.PublicKey
 // Keys implements KeySource.
 func (s StaticKeys) Keys(context.Context, bool) ([]crypto.PublicKey, error) { return s, nil }
 
-// ParseJWKS reads a JSON Web Key Set ({"keys":[...]}) and returns its
-// signature keys: RSA (at least 2048 bits), EC P-256/P-384/P-521 and Ed25519.
-// Keys marked for encryption ("use":"enc") and unknown key types are
-// skipped; a set with no usable key is an error.
+// ParseJWKS reads a JSON Web Key Set ({"keys":[...]}) with go-jose and
+// returns its signature verification keys: RSA (2048 to 4096 bits), EC
+// P-256/P-384/P-521 and Ed25519. Keys that cannot verify signatures are
+// skipped: symmetric ("kty":"oct") and unknown key types, keys marked for
+// another use ("use" other than "sig", "key_ops" without "verify", an
+// "alg" that is not an asymmetric signature algorithm), and what go-jose
+// does not support (other curves, RSA above 4096 bits). A key of a
+// supported type that is malformed, too small or carries private
+// parameters is an error, and so is a set with no usable key.
 func ParseJWKS(raw []byte) ([]crypto.PublicKey, error) {
 	var set struct {
 		Keys []json.RawMessage `json:"keys"`
@@ -61,76 +68,82 @@ func ParseJWKS(raw []byte) ([]crypto.PublicKey, error) {
 	return out, nil
 }
 
+// jwkSignatureAlgs are the "alg" values of a key that may verify a token.
+var jwkSignatureAlgs = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+
+// parseJWK returns the verification key of one JWK, nil for a key to skip.
 func parseJWK(raw json.RawMessage) (crypto.PublicKey, error) {
 	var k struct {
-		Kty, Use, Crv, N, E, X, Y string
+		Kty    string          `json:"kty"`
+		Use    string          `json:"use"`
+		Alg    string          `json:"alg"`
+		KeyOps []string        `json:"key_ops"`
+		D      json.RawMessage `json:"d"`
+		P      json.RawMessage `json:"p"`
+		Q      json.RawMessage `json:"q"`
 	}
 	if err := json.Unmarshal(raw, &k); err != nil {
 		return nil, err
 	}
-	if k.Use == "enc" {
+	switch {
+	case k.Kty != "RSA" && k.Kty != "EC" && k.Kty != "OKP":
 		return nil, nil
+	case k.Use != "" && k.Use != "sig":
+		return nil, nil
+	case k.KeyOps != nil && !slices.Contains(k.KeyOps, "verify"):
+		return nil, nil
+	case k.Alg != "" && !slices.Contains(jwkSignatureAlgs, k.Alg):
+		return nil, nil
+	case k.D != nil || k.P != nil || k.Q != nil:
+		return nil, errors.New("a private key: a key set publishes public keys only")
 	}
-	b64 := func(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "=")) }
-	switch k.Kty {
-	case "RSA":
-		n, err := b64(k.N)
-		if err != nil {
-			return nil, fmt.Errorf("n: %w", err)
+	var jwk jose.JSONWebKey
+	if err := jwk.UnmarshalJSON(raw); err != nil {
+		if errors.Is(err, jose.ErrUnsupportedKeyType) {
+			return nil, nil
 		}
-		e, err := b64(k.E)
-		if err != nil || len(e) == 0 || len(e) > 4 {
-			return nil, errors.New("e: not a small base64url integer")
-		}
-		pub := &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())}
+		return nil, err
+	}
+	switch pub := jwk.Key.(type) {
+	case *rsa.PublicKey:
 		if pub.N.BitLen() < 2048 {
 			return nil, fmt.Errorf("RSA key of %d bits: at least 2048 are required", pub.N.BitLen())
 		}
 		return pub, nil
-	case "EC":
-		var curve elliptic.Curve
-		switch k.Crv {
-		case "P-256":
-			curve = elliptic.P256()
-		case "P-384":
-			curve = elliptic.P384()
-		case "P-521":
-			curve = elliptic.P521()
-		default:
-			return nil, fmt.Errorf("unsupported curve %q", k.Crv)
-		}
-		x, err1 := b64(k.X)
-		y, err2 := b64(k.Y)
-		if err1 != nil || err2 != nil {
-			return nil, errors.New("x, y: not base64url")
-		}
-		size := (curve.Params().BitSize + 7) / 8
-		if len(x) != size || len(y) != size {
-			return nil, errors.New("x, y: wrong length for the curve")
-		}
-		uncompressed := append(append([]byte{4}, x...), y...)
-		pub, err := ecdsa.ParseUncompressedPublicKey(curve, uncompressed)
-		if err != nil {
-			return nil, fmt.Errorf("EC point: %w", err)
-		}
+	case *ecdsa.PublicKey:
 		return pub, nil
-	case "OKP":
-		if k.Crv != "Ed25519" {
-			return nil, fmt.Errorf("unsupported curve %q", k.Crv)
-		}
-		x, err := b64(k.X)
-		if err != nil || len(x) != ed25519.PublicKeySize {
-			return nil, errors.New("x: not an Ed25519 key")
-		}
-		return ed25519.PublicKey(x), nil
+	case ed25519.PublicKey:
+		return pub, nil
 	}
 	return nil, nil
 }
 
+// Defaults of RemoteKeys.
+const (
+	DefaultKeysTTL        = time.Hour
+	DefaultKeysMinRefresh = time.Minute
+	DefaultKeysRetryAfter = 5 * time.Second
+	DefaultKeysMaxStale   = 24 * time.Hour
+	DefaultKeysTimeout    = 10 * time.Second
+)
+
 // RemoteKeys is a KeySource that discovers a provider's jwks_uri
-// (<issuer>/.well-known/openid-configuration) and fetches its key set,
-// keeping it for TTL and fetching again when asked to refresh (at most once
-// per MinRefresh).
+// (<issuer>/.well-known/openid-configuration) and fetches its key set.
+//
+//   - Fetched keys are used for TTL (default 1 hour). A refresh (a token
+//     named a key not in the set) fetches again, at most once per
+//     MinRefresh (default 1 minute).
+//   - One fetch is in flight at a time: concurrent callers wait for it (each
+//     only as long as its own context allows) and share its outcome. A fetch
+//     is bounded by Timeout (default 10 s) and is not cut short when the
+//     caller that started it gives up.
+//   - After a failed fetch, no fetch is made for RetryAfter (default 5 s): a
+//     provider that is down costs one request per RetryAfter, not one per
+//     call.
+//   - Stale while error: while fetches fail, the last good key set keeps
+//     being used for up to MaxStale (default 24 hours) past the end of its
+//     TTL. After that, and for a refresh of keys older than MinRefresh, the
+//     failure is the answer (the STS says IDPCommunicationError).
 type RemoteKeys struct {
 	Issuer string
 	Client *http.Client
@@ -139,37 +152,128 @@ type RemoteKeys struct {
 	TTL time.Duration
 	// MinRefresh spaces forced refreshes; default 1 minute.
 	MinRefresh time.Duration
+	// RetryAfter is how long a failed fetch is not tried again; default 5
+	// seconds.
+	RetryAfter time.Duration
+	// MaxStale is how long past its TTL the last good key set is used
+	// while fetches fail; default 24 hours.
+	MaxStale time.Duration
+	// Timeout bounds one fetch (discovery and key set); default 10 seconds.
+	Timeout time.Duration
+	// Logger gets a warning for each failed fetch, naming when the keys
+	// still in use were fetched; default none.
+	Logger *slog.Logger
 
-	mu      sync.Mutex
-	keys    []crypto.PublicKey
-	fetched time.Time
+	flight singleflight.Group
+
+	mu       sync.Mutex
+	keys     []crypto.PublicKey
+	fetched  time.Time // of keys
+	failed   time.Time // of the last failed fetch, zero after a success
+	fetchErr error     // of the last failed fetch
+	gen      uint64    // fetches ended
 }
 
 // maxDocument caps discovery documents and key sets.
 const maxDocument = 1 << 20
 
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
 // Keys implements KeySource.
 func (r *RemoteKeys) Keys(ctx context.Context, refresh bool) ([]crypto.PublicKey, error) {
-	ttl, minRefresh := r.TTL, r.MinRefresh
-	if ttl <= 0 {
-		ttl = time.Hour
+	keys, err, gen, done := r.cached(r.Now(), refresh)
+	if done {
+		return keys, err
 	}
-	if minRefresh <= 0 {
-		minRefresh = time.Minute
+	ch := r.flight.DoChan("", func() (any, error) { return r.fetchOnce(ctx, gen) })
+	select {
+	case res := <-ch:
+		if res.Err == nil {
+			return res.Val.([]crypto.PublicKey), nil
+		}
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.fallback(r.Now(), refresh)
+	case <-ctx.Done():
+		return nil, fmt.Errorf("oidc keys of %s: %w", r.Issuer, context.Cause(ctx))
 	}
-	now := r.Now()
+}
+
+// cached answers from the cache when no fetch is due; otherwise done is
+// false and gen names the outcome the cache held.
+func (r *RemoteKeys) cached(now time.Time, refresh bool) (keys []crypto.PublicKey, err error, gen uint64, done bool) {
+	ttl, minRefresh := orDefault(r.TTL, DefaultKeysTTL), orDefault(r.MinRefresh, DefaultKeysMinRefresh)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	age := now.Sub(r.fetched)
 	if r.keys != nil && age < ttl && (!refresh || age < minRefresh) {
+		return r.keys, nil, r.gen, true
+	}
+	if !r.failed.IsZero() && now.Sub(r.failed) < orDefault(r.RetryAfter, DefaultKeysRetryAfter) {
+		keys, err := r.fallback(now, refresh)
+		return keys, err, r.gen, true
+	}
+	return nil, nil, r.gen, false
+}
+
+// fetchOnce fetches the keys and records the outcome, unless a fetch
+// ended since the caller looked at the cache (gen): then that outcome is
+// the answer, and no new request is made.
+func (r *RemoteKeys) fetchOnce(ctx context.Context, gen uint64) ([]crypto.PublicKey, error) {
+	r.mu.Lock()
+	if r.gen != gen {
+		defer r.mu.Unlock()
+		if !r.failed.IsZero() {
+			return nil, r.fetchErr
+		}
 		return r.keys, nil
 	}
-	keys, err := r.fetch(ctx)
+	r.mu.Unlock()
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), orDefault(r.Timeout, DefaultKeysTimeout))
+	defer cancel()
+	keys, err := r.fetch(fctx)
+	now := r.Now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.gen++
 	if err != nil {
+		r.failed, r.fetchErr = now, err
+		if r.Logger != nil {
+			stale := "none"
+			if r.keys != nil {
+				stale = r.fetched.UTC().Format(time.RFC3339)
+			}
+			r.Logger.Warn("sts: OIDC key fetch failed", "issuer", r.Issuer, "err", err, "keys_fetched_at", stale,
+				"retry_after", orDefault(r.RetryAfter, DefaultKeysRetryAfter).String())
+		}
 		return nil, err
 	}
-	r.keys, r.fetched = keys, now
+	if r.Logger != nil && !r.failed.IsZero() {
+		r.Logger.Info("sts: OIDC keys fetched again", "issuer", r.Issuer)
+	}
+	r.keys, r.fetched, r.failed, r.fetchErr = keys, now, time.Time{}, nil
 	return keys, nil
+}
+
+// fallback is the answer while fetches fail: the last good keys when the
+// caller does not ask for a refresh and they are within TTL + MaxStale (or
+// when it does, and they are younger than MinRefresh), else the failure.
+// r.mu is held.
+func (r *RemoteKeys) fallback(now time.Time, refresh bool) ([]crypto.PublicKey, error) {
+	ttl, minRefresh := orDefault(r.TTL, DefaultKeysTTL), orDefault(r.MinRefresh, DefaultKeysMinRefresh)
+	age := now.Sub(r.fetched)
+	switch {
+	case r.keys != nil && refresh && age < minRefresh:
+		return r.keys, nil
+	case r.keys != nil && !refresh && age < ttl+orDefault(r.MaxStale, DefaultKeysMaxStale):
+		return r.keys, nil
+	}
+	return nil, fmt.Errorf("oidc keys of %s: %w", r.Issuer, r.fetchErr)
 }
 
 func (r *RemoteKeys) fetch(ctx context.Context) ([]crypto.PublicKey, error) {
@@ -200,7 +304,7 @@ func (r *RemoteKeys) fetch(ctx context.Context) ([]crypto.PublicKey, error) {
 func (r *RemoteKeys) get(ctx context.Context, url string) ([]byte, error) {
 	client := r.Client
 	if client == nil {
-		client = &http.Client{Timeout: 10 * time.Second}
+		client = &http.Client{Timeout: DefaultKeysTimeout}
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,7 +35,13 @@ const (
 	msgNoSubject       = "The web identity token has no sub claim."
 	msgTokenSourceID   = `The source identity in the web identity token must match [a-zA-Z_0-9+=,.@-]{2,64} and not begin with "aws:"`
 	msgTokenTags       = `The https://aws.amazon.com/tags claim must be {"principal_tags": {"Key": ["value"]}, "transitive_tag_keys": ["Key"]} with valid tag keys and values.`
+	msgTimeClaims      = "The web identity token's exp claim is required, and exp, iat and nbf must be JSON numbers of seconds since the epoch."
 )
+
+// tokenClockSkew is how far past exp, and how far before nbf, a web
+// identity token is still accepted. AWS refuses a token from the second of
+// its exp on (STS-SPEC §5), so it is zero, for nbf too.
+const tokenClockSkew = 0 * time.Second
 
 // signingAlgs are the JWS algorithms accepted: RS256 as AWS requires, and
 // the stronger RSA, RSA-PSS and ECDSA ones go-oidc supports (UNCONF).
@@ -79,10 +86,10 @@ func (s *Service) webIdentityCall(ctx context.Context, c *call) (any, *Error) {
 	}, nil
 }
 
-// tokenClaims are the claims read from a verified token.
+// tokenClaims are the claims read from a verified token (the time claims
+// are readTimeClaims').
 type tokenClaims struct {
 	Sub            string          `json:"sub"`
-	Exp            json.Number     `json:"exp"`
 	AMR            json.RawMessage `json:"amr"`
 	SourceIdentity json.RawMessage `json:"https://aws.amazon.com/source_identity"`
 	Tags           json.RawMessage `json:"https://aws.amazon.com/tags"`
@@ -121,7 +128,7 @@ func (s *Service) planWebIdentity(ctx context.Context, c *call, st *webState) (*
 	}
 
 	// 1. The issuer must be a provider registered in the role's account.
-	iss, ok := unverifiedIssuer(req.WebIdentityToken.v)
+	iss, unverified, ok := peekToken(req.WebIdentityToken.v)
 	if !ok {
 		return nil, invalidIdentityToken(msgNotAJWT)
 	}
@@ -131,6 +138,11 @@ func (s *Service) planWebIdentity(ctx context.Context, c *call, st *webState) (*
 		return nil, invalidIdentityToken("No OpenIDConnect provider found in your account for " + printable(iss, 512))
 	}
 	st.provider, st.issuer = provider, iss
+	// Time claims that are not numbers are refused before the keys are
+	// asked for, so that such a token never causes a key refresh.
+	if _, ok := readTimeClaims(unverified); !ok {
+		return nil, invalidIdentityToken(msgTimeClaims)
+	}
 
 	// 2. The signature, with the provider's keys.
 	payload, e := s.verifyToken(ctx, c, provider, iss, req.WebIdentityToken.v)
@@ -138,13 +150,15 @@ func (s *Service) planWebIdentity(ctx context.Context, c *call, st *webState) (*
 		return nil, e
 	}
 	var claims tokenClaims
-	dec := json.NewDecoder(strings.NewReader(string(payload)))
-	dec.UseNumber()
 	var aud struct {
 		Aud json.RawMessage `json:"aud"`
 	}
-	if err := dec.Decode(&claims); err != nil || json.Unmarshal(payload, &aud) != nil {
+	if json.Unmarshal(payload, &claims) != nil || json.Unmarshal(payload, &aud) != nil {
 		return nil, invalidIdentityToken(msgNotAJWT)
+	}
+	times, ok := readTimeClaims(payload)
+	if !ok {
+		return nil, invalidIdentityToken(msgTimeClaims)
 	}
 	st.subject = claims.Sub
 
@@ -160,14 +174,15 @@ func (s *Service) planWebIdentity(ctx context.Context, c *call, st *webState) (*
 		return nil, invalidIdentityToken(msgIncorrectAud)
 	}
 
-	// 4. Expiry.
-	exp, err := claims.Exp.Int64()
-	if err != nil {
-		return nil, invalidIdentityToken(msgNotAJWT)
-	}
-	if now := c.now.Unix(); now >= exp {
+	// 4. Expiry and not-before, with the same skew.
+	skew := int64(tokenClockSkew / time.Second)
+	if now := c.now.Unix(); now >= times.exp+skew {
 		return nil, sender(CodeExpiredTokenException, fmt.Sprintf(
-			"Token expired: current date/time %d must be before the expiration date/time%d", now, exp))
+			"Token expired: current date/time %d must be before the expiration date/time%d", now, times.exp))
+	}
+	if now := c.now.Unix(); times.nbf != nil && now+skew < *times.nbf {
+		return nil, invalidIdentityToken(fmt.Sprintf(
+			"Token not yet valid: current date/time %d must not be before the not-before date/time %d", now, *times.nbf))
 	}
 	if st.subject == "" {
 		return nil, invalidIdentityToken(msgNoSubject)
@@ -281,24 +296,92 @@ func (s *Service) verifyToken(ctx context.Context, c *call, p *OIDCProvider, iss
 	return nil, invalidIdentityToken(msgBadSignature)
 }
 
-// unverifiedIssuer reads the iss claim of a compact JWS without verifying
-// it, only to find the provider whose keys must verify it.
-func unverifiedIssuer(token string) (string, bool) {
+// peekToken reads the payload and its iss claim of a compact JWS without
+// verifying it, only to find the provider whose keys must verify it.
+func peekToken(token string) (iss string, payload []byte, ok bool) {
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
-		return "", false
+		return "", nil, false
 	}
 	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
 	if err != nil {
-		return "", false
+		return "", nil, false
 	}
 	var c struct {
 		Iss string `json:"iss"`
 	}
 	if json.Unmarshal(payload, &c) != nil || c.Iss == "" {
-		return "", false
+		return "", nil, false
 	}
-	return c.Iss, true
+	return c.Iss, payload, true
+}
+
+// timeClaims are the time claims of a token, in seconds since the epoch.
+type timeClaims struct {
+	exp      int64
+	iat, nbf *int64
+}
+
+// readTimeClaims reads exp (required), iat and nbf (optional) of a JSON
+// claims object. Each must be a JSON number (RFC 7519 NumericDate; a
+// fraction is cut to the second): a string, even of digits, null or any
+// other value is refused, as is an exp that is missing. Claim names are
+// matched exactly ("EXP" is not exp).
+func readTimeClaims(payload []byte) (timeClaims, bool) {
+	var raw map[string]json.RawMessage
+	if json.Unmarshal(payload, &raw) != nil {
+		return timeClaims{}, false
+	}
+	exp, ok := raw["exp"]
+	if !ok {
+		return timeClaims{}, false
+	}
+	var t timeClaims
+	if t.exp, ok = numericDate(exp); !ok {
+		return timeClaims{}, false
+	}
+	for _, c := range []struct {
+		name string
+		dst  **int64
+	}{{"iat", &t.iat}, {"nbf", &t.nbf}} {
+		r, present := raw[c.name]
+		if !present {
+			continue
+		}
+		v, ok := numericDate(r)
+		if !ok {
+			return timeClaims{}, false
+		}
+		*c.dst = &v
+	}
+	return t, true
+}
+
+// maxNumericDate bounds NumericDate values (about year 33658), far beyond
+// any real token, so that arithmetic on them cannot overflow.
+const maxNumericDate = 1 << 40
+
+// numericDate reads a JSON number of seconds since the epoch.
+func numericDate(raw json.RawMessage) (int64, bool) {
+	s := strings.TrimSpace(string(raw))
+	if s == "" || (s[0] != '-' && (s[0] < '0' || s[0] > '9')) {
+		return 0, false
+	}
+	var n json.Number
+	if json.Unmarshal([]byte(s), &n) != nil {
+		return 0, false
+	}
+	if v, err := n.Int64(); err == nil {
+		if v > maxNumericDate || v < -maxNumericDate {
+			return 0, false
+		}
+		return v, true
+	}
+	f, err := n.Float64()
+	if err != nil || math.IsNaN(f) || f > maxNumericDate || f < -maxNumericDate {
+		return 0, false
+	}
+	return int64(math.Floor(f)), true
 }
 
 // stringOrList reads a JSON string or array of strings.

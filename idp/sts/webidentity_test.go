@@ -240,10 +240,11 @@ func TestWebIdentityRemoteKeys(t *testing.T) {
 		t.Fatalf("rotated key: %d, %d JWKS fetches (want a refetch)", r.status, w.jwksFetches.Load())
 	}
 	w.remoteDown.Store(true)
-	// Keys are cached for an hour: a token the cached keys verify still
-	// passes; one that needs fresh keys finds the provider unreachable.
+	// Keys are cached for an hour, then kept while the provider is down
+	// (stale while error, see oidckeys_test.go): a token that needs fresh
+	// keys finds the provider unreachable.
 	w.clock.Set(testNow.Add(2 * time.Hour))
-	r := w.do(nil, webForm(webAdminARN, w.remoteKey.sign(t, map[string]any{"sub": "svc", "aud": "remote_client", "iss": w.remoteURL,
+	r := w.do(nil, webForm(webAdminARN, newJWTKey(t, "r3").sign(t, map[string]any{"sub": "svc", "aud": "remote_client", "iss": w.remoteURL,
 		"exp": testNow.Add(3 * time.Hour).Unix()})))
 	wantError(t, r, http.StatusBadRequest, CodeIDPCommunicationError, msgKeysUnreachable)
 }
