@@ -48,8 +48,8 @@ func exampleFederation(t *testing.T, base string) string {
 // of config.example.yaml (un-commented, as its comment says) and signs a
 // person in to both of its AWS applications: "builtin" gets credentials
 // from the built-in STS, and the assertion made for "aws" is accepted by
-// the STS's AssumeRoleWithSAML as AWS would accept it (the example's
-// saml_recipients list AWS sign-in's URL). Both sessions carry the
+// the STS's AssumeRoleWithSAML as AWS would accept it (for this test the
+// STS also accepts AWS sign-in's recipient). Both sessions carry the
 // person's source identity.
 func TestExampleConfigFederationSignsIn(t *testing.T) {
 	t.Parallel()
@@ -57,7 +57,15 @@ func TestExampleConfigFederationSignsIn(t *testing.T) {
 	c.env["DEVUSER_SECRET"] = "example-secret-of-devuser"
 	addr := freeAddr(t)
 	base := "http://localhost:" + addr[strings.LastIndexByte(addr, ':')+1:]
-	path := writeRawConfig(t, fmt.Sprintf("server:\n  listen: %s\n  base_url: %s\nlog: {level: warn}\n%s", addr, base, exampleFederation(t, base)))
+	// For this test only, the STS also accepts AWS sign-in's recipient, so
+	// that it can stand in for AWS with the aws app's assertion.
+	own := "saml_recipients: [" + base + "/sts/saml]"
+	example := exampleFederation(t, base)
+	if !strings.Contains(example, own) {
+		t.Fatalf("the example's saml_recipients is no longer %q", own)
+	}
+	example = strings.Replace(example, own, "saml_recipients: ["+base+"/sts/saml, https://signin.aws.amazon.com/saml, urn:amazon:webservices]", 1)
+	path := writeRawConfig(t, fmt.Sprintf("server:\n  listen: %s\n  base_url: %s\nlog: {level: warn}\n%s", addr, base, example))
 	if out, stderr, code := c.run("", "config", "check", "--config", path); code != 0 || strings.Contains(out, "warning") {
 		t.Fatalf("config check of the example: %d\n%s%s", code, out, stderr)
 	}

@@ -11,7 +11,7 @@ import (
 )
 
 // optInAWS is the line of samlConfig that opts in to AWS sign-in's recipient.
-const optInAWS = "saml_recipients: [https://signin.aws.amazon.com/saml]\n"
+const optInAWS = "saml_recipients: [https://signin.aws.amazon.com/saml, https://idp.example.com/sts/saml]\n"
 
 // TestSAMLRecipientDefaultIsOwnEndpoint: with saml_recipients unset, the STS
 // accepts only assertions for its own sign-in endpoint (<base_url>/sts/saml);

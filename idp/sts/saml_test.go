@@ -28,9 +28,9 @@ const (
 // samlConfig has MySAMLIdP (Issuer https://example.com/saml, from a
 // metadata file) in account A and idpbridge's own IdP (metadata: self) in
 // account 111111111111, with the roles of seed scenarios 3, 5 and 6. It opts
-// in to AWS sign-in's recipient, which the seed assertions name.
+// in to AWS sign-in's recipient, which the seed assertions name, beside its own.
 const samlConfig = `
-saml_recipients: [https://signin.aws.amazon.com/saml]
+saml_recipients: [https://signin.aws.amazon.com/saml, https://idp.example.com/sts/saml]
 accounts:
   - id: "123456789012"
     saml_providers:
