@@ -3,6 +3,7 @@ package connector
 import (
 	"context"
 	"errors"
+	"net/url"
 
 	"idpbridge/idp"
 )
@@ -67,4 +68,61 @@ type Explainer interface {
 // since. An error means the directory could not answer.
 type AccountChecker interface {
 	Active(ctx context.Context, username string) (bool, error)
+}
+
+// Looker finds a person without their password, for mapping tests and
+// the admin preview. An unknown name is an error wrapping ErrUnknownUser;
+// any other error means the directory could not answer.
+type Looker interface {
+	Lookup(ctx context.Context, username string) (idp.Identity, error)
+}
+
+// ErrUnknownUser: the directory has no such person.
+var ErrUnknownUser = errors.New("no such user in the directory")
+
+// ErrUnavailable: the directory could not be asked (unreachable, timed
+// out, refused the service account). The person sees "the directory is
+// unavailable", never "wrong password".
+var ErrUnavailable = errors.New("the directory is unavailable")
+
+// Challenge is what a redirect sign-in binds to the browser that started
+// it. The web layer makes it (random State, Nonce and PKCE Verifier),
+// keeps it in a short-lived cookie, and hands it back at the callback.
+type Challenge struct {
+	// State is sent as the OAuth 2.0 state and must come back unchanged.
+	State string
+	// Nonce is sent as the OIDC nonce and must be in the ID token.
+	Nonce string
+	// Verifier is the PKCE code verifier (RFC 7636); its S256 challenge
+	// goes in the authorization request.
+	Verifier string
+}
+
+// RedirectConnector signs people in at an upstream provider that the
+// browser is sent to (OpenID Connect).
+type RedirectConnector interface {
+	// LoginURL is where to send the browser to sign in, bound to ch.
+	LoginURL(ctx context.Context, ch Challenge) (string, error)
+	// HandleCallback turns the provider's answer (the query of the
+	// callback request) into the person. It checks the state against
+	// ch, redeems the code with ch's verifier and verifies the ID token
+	// (issuer, audience, expiry, ch's nonce). A refusal or error reported
+	// by the provider is a *ProviderError; a provider that cannot be
+	// reached wraps ErrUnavailable.
+	HandleCallback(ctx context.Context, ch Challenge, query url.Values) (idp.Identity, error)
+}
+
+// ProviderError is an error the upstream provider reported (the error
+// and error_description of RFC 6749 §4.1.2.1), or a token it sent that
+// did not verify.
+type ProviderError struct {
+	Code        string
+	Description string
+}
+
+func (e *ProviderError) Error() string {
+	if e.Description == "" {
+		return "the identity provider refused the sign-in: " + e.Code
+	}
+	return "the identity provider refused the sign-in: " + e.Code + ": " + e.Description
 }
