@@ -363,6 +363,7 @@ func sessionCreds(t *testing.T, w *httptest.ResponseRecorder) (secret, token str
 // inside <details>; the STS's audit record has the client address behind
 // the trusted proxy; no credential reaches the log.
 func TestSTSSignInOneRole(t *testing.T) {
+	t.Parallel()
 	e := newSigninEnv(t)
 	resp := signinResponse(t, signinSpec{Roles: []string{pair(signinDevRole)}, SourceIdentity: "Saanvi"})
 	w := e.postRaw(url.Values{"SAMLResponse": {resp}, "RelayState": {"ignored"}}.Encode(), "application/x-www-form-urlencoded",
@@ -427,6 +428,7 @@ func TestSTSSignInOneRole(t *testing.T) {
 // STS; its form posts back the same response with the chosen role, and
 // that role is assumed, the assertion verified once.
 func TestSTSSignInChooser(t *testing.T) {
+	t.Parallel()
 	e := newSigninEnv(t)
 	resp := signinResponse(t, signinSpec{
 		// Either order, and a duplicate listed once.
@@ -473,6 +475,7 @@ func TestSTSSignInChooser(t *testing.T) {
 // its response, or whose role the response does not name, is refused
 // before the STS is called, so the assertion stays usable.
 func TestSTSSignInChoiceRefused(t *testing.T) {
+	t.Parallel()
 	e := newSigninEnv(t)
 	resp := signinResponse(t, signinSpec{Roles: []string{pair(signinDevRole), pair(signinOpsRole)}, SourceIdentity: "Saanvi"})
 	form, _ := chooserForm(t, e.post(url.Values{"SAMLResponse": {resp}}))
@@ -514,6 +517,7 @@ func TestSTSSignInChoiceRefused(t *testing.T) {
 // TestSTSSignInBadInput: what is not a usable SAML response gets an error
 // page that names the problem, never a panic, and the STS is not called.
 func TestSTSSignInBadInput(t *testing.T) {
+	t.Parallel()
 	e := newSigninEnv(t)
 	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 	const resp = `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol">`
@@ -578,6 +582,7 @@ func TestSTSSignInBadInput(t *testing.T) {
 // whose trust policy does not name the provider is denied; an assertion
 // whose signature broke is an invalid token.
 func TestSTSSignInSTSRefusals(t *testing.T) {
+	t.Parallel()
 	e := newSigninEnv(t)
 	resp := signinResponse(t, signinSpec{Roles: []string{pair(signinDevRole)}, SourceIdentity: "Saanvi"})
 	sessionCreds(t, e.post(url.Values{"SAMLResponse": {resp}}))
@@ -612,6 +617,7 @@ func TestSTSSignInSTSRefusals(t *testing.T) {
 // TestSTSSignInLineBreaks: a SAMLResponse wrapped in lines (some IdPs do)
 // is read, and the chooser's token survives a browser turning LF into CRLF.
 func TestSTSSignInLineBreaks(t *testing.T) {
+	t.Parallel()
 	e := newSigninEnv(t)
 	resp := signinResponse(t, signinSpec{Roles: []string{pair(signinDevRole), pair(signinOpsRole)}})
 	var wrapped strings.Builder
@@ -628,6 +634,7 @@ func TestSTSSignInLineBreaks(t *testing.T) {
 }
 
 func TestNewSTSSignInOptions(t *testing.T) {
+	t.Parallel()
 	pages, err := ui.Load(templates.FS, "error")
 	if err != nil {
 		t.Fatal(err)
@@ -657,6 +664,7 @@ func TestNewSTSSignInOptions(t *testing.T) {
 }
 
 func TestExpiresIn(t *testing.T) {
+	t.Parallel()
 	for d, want := range map[time.Duration]string{
 		-time.Second:                    "already expired",
 		0:                               "already expired",
