@@ -237,11 +237,13 @@ func TestVerifyFindsTampering(t *testing.T) {
 	}
 	for _, b := range tamperBackends() {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
 			for _, tc := range tests {
 				if tc.pgOnly && b.name != "postgres" {
 					continue // SQLite has no transaction order to forge
 				}
 				t.Run(tc.name, func(t *testing.T) {
+					t.Parallel()
 					db := b.open(t)
 					logRecords(t, db, 0, 30)
 					sealAll(t, newSealer(db, 10), 30)
@@ -550,6 +552,7 @@ func TestPruneRecordedInChain(t *testing.T) {
 	k, _ := testKeys(t)
 	for _, b := range tamperBackends() {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
 			ctx := context.Background()
 			db := b.open(t)
 			jan := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
