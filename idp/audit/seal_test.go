@@ -516,16 +516,16 @@ func TestSealerRun(t *testing.T) {
 		go func() { done <- sealer.Run(ctx) }()
 		// untilSealed lets rounds run until no row waits; a row may wait
 		// for other transactions on PostgreSQL.
-		untilSealed := func() *VerifyReport {
-			for {
+		untilSealed := func(what string) (r *VerifyReport) {
+			waitFor(t, what, func() bool {
 				<-rounds.begun
-				if r := verify(t, s); r.Unsealed == 0 {
-					return r
-				}
-			}
+				r = verify(t, s)
+				return r.Unsealed == 0
+			})
+			return r
 		}
 		logRecords(t, s, 0, 12) // 5 rows or more wait: sealed at once
-		if r := untilSealed(); !r.OK() || r.Rows != 12 || r.Digests != 3 {
+		if r := untilSealed("12 rows to be sealed"); !r.OK() || r.Rows != 12 || r.Digests != 3 {
 			t.Fatalf("after 12 rows: %+v", r)
 		}
 		logRecords(t, s, 12, 2) // fewer than 5: they wait for the interval
@@ -535,7 +535,7 @@ func TestSealerRun(t *testing.T) {
 			t.Fatalf("2 rows before the interval: %+v", r)
 		}
 		elapsed.Add(int64(sealer.Interval))
-		if r := untilSealed(); !r.OK() || r.Rows != 14 || r.Digests != 4 {
+		if r := untilSealed("2 rows to be sealed after the interval"); !r.OK() || r.Rows != 14 || r.Digests != 4 {
 			t.Fatalf("2 rows after the interval: %+v", r)
 		}
 		cancel()
