@@ -60,6 +60,7 @@ func decodeStrict(t testing.TB, doc string) (fileConfig, error) {
 }
 
 func TestDecodeContractExample(t *testing.T) {
+	t.Parallel()
 	fc, err := decodeStrict(t, contractYAML)
 	if err != nil {
 		t.Fatal(err)
@@ -109,6 +110,7 @@ func TestDecodeContractExample(t *testing.T) {
 }
 
 func TestDecodeRoundTrip(t *testing.T) {
+	t.Parallel()
 	fc, err := decodeStrict(t, contractYAML)
 	if err != nil {
 		t.Fatal(err)
@@ -128,6 +130,7 @@ func TestDecodeRoundTrip(t *testing.T) {
 }
 
 func TestDecodeErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		doc  string
@@ -184,6 +187,7 @@ func validConfig() MappingConfig {
 }
 
 func TestValidate(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		change func(*MappingConfig)
@@ -419,6 +423,7 @@ func checkErrors(t *testing.T, errs []error, want []string) {
 }
 
 func TestValidateReportsEveryProblemWithPaths(t *testing.T) {
+	t.Parallel()
 	c := MappingConfig{
 		Name:            "broken",
 		SourceIdentity:  &ValueRule{From: "mail", Pick: "any"},

@@ -92,6 +92,7 @@ func fuzzIdentity(sam, mail, department, team, group1, group2 string) idp.Identi
 // TestFuzzMappings makes sure the fuzz target reaches both outcomes: the
 // sanitising mapping maps the accented seed, which the raw one refuses.
 func TestFuzzMappings(t *testing.T) {
+	t.Parallel()
 	ms := fuzzMappings(t)
 	id := fuzzIdentity("José García", `CORP\jgarcía`, "Recherche & Développement", "équipe", "AWS-123456789012-Dev", "aws-us-gov:123456789012")
 	res, err := ms[0].Apply(id)

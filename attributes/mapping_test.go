@@ -59,6 +59,7 @@ func mustCompile(t testing.TB, c MappingConfig) *Mapping {
 }
 
 func TestApplyExample(t *testing.T) {
+	t.Parallel()
 	m := mustCompile(t, exampleConfig())
 	if m.Name() != "aws-default" {
 		t.Errorf("Name() = %q", m.Name())
@@ -103,6 +104,7 @@ func TestApplyExample(t *testing.T) {
 }
 
 func TestSAMLAttributesOrderAndOmissions(t *testing.T) {
+	t.Parallel()
 	res := &Result{
 		RoleSessionName:   "diego",
 		Roles:             []Role{{roleRO, provider}},
@@ -130,6 +132,7 @@ func change(f func(*MappingConfig)) MappingConfig {
 }
 
 func TestApplyValueRules(t *testing.T) {
+	t.Parallel()
 	type want struct {
 		sourceIdentity  string
 		roleSessionName string
@@ -450,6 +453,7 @@ func formatProblems(ps []Problem) string {
 }
 
 func TestApplyRoles(t *testing.T) {
+	t.Parallel()
 	static := RoleRule{RoleARN: roleRO, ProviderARN: provider}
 	byGroup := RoleRule{Group: `^AWS-(\d{12})-(.+)$`, RoleARN: "arn:aws:iam::$1:role/$2", ProviderARN: "arn:aws:iam::$1:saml-provider/idpbridge"}
 	role := func(acct, name string) Role {
@@ -565,6 +569,7 @@ func TestApplyRoles(t *testing.T) {
 }
 
 func TestMappingErrorMessages(t *testing.T) {
+	t.Parallel()
 	m := mustCompile(t, exampleConfig())
 	id := diego()
 	id.Attributes["sAMAccountName"] = []string{"José García"}
@@ -594,6 +599,7 @@ func TestMappingErrorMessages(t *testing.T) {
 }
 
 func TestApplyDoesNotShareState(t *testing.T) {
+	t.Parallel()
 	m := mustCompile(t, exampleConfig())
 	a, err := m.Apply(diego())
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 )
 
 func TestValidSourceIdentityAndRoleSessionName(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		in         string
@@ -50,6 +51,7 @@ func TestValidSourceIdentityAndRoleSessionName(t *testing.T) {
 }
 
 func TestValidTagKeyAndValue(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		in        string
@@ -87,6 +89,7 @@ func TestValidTagKeyAndValue(t *testing.T) {
 }
 
 func TestValidARNs(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		role       string
@@ -136,6 +139,7 @@ func TestValidARNs(t *testing.T) {
 }
 
 func TestQuote(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ name, in, want string }{
 		{"plain", "José García", "'José García'"},
 		{"apostrophe", "O'Brien", `"O'Brien"`},

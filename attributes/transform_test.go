@@ -26,6 +26,7 @@ func mustTruncate(t testing.TB, n int) Transform {
 }
 
 func TestTransformApply(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		ts   []Transform
@@ -67,6 +68,7 @@ func TestTransformApply(t *testing.T) {
 }
 
 func TestTransformConstructorErrors(t *testing.T) {
+	t.Parallel()
 	if _, err := Regex(`(`, "x"); err == nil {
 		t.Error("Regex with an invalid pattern: no error")
 	}
@@ -81,6 +83,7 @@ func TestTransformConstructorErrors(t *testing.T) {
 }
 
 func TestTransformYAML(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		yaml    string
@@ -139,6 +142,7 @@ func TestTransformYAML(t *testing.T) {
 }
 
 func TestTransformYAMLReportsEveryBadTransform(t *testing.T) {
+	t.Parallel()
 	var ts []Transform
 	err := yaml.Unmarshal([]byte("- lowercase\n- titlecase\n- {truncate: 0}\n- strip_domain\n"), &ts)
 	if err == nil {

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -26,9 +27,15 @@ import (
 	"idpbridge/idp/store/postgres/pgtest"
 )
 
-func TestAuditCLISQLite(t *testing.T) { testAuditCLI(t, false) }
+func TestAuditCLISQLite(t *testing.T) {
+	t.Parallel()
+	testAuditCLI(t, false)
+}
 
-func TestAuditCLIPostgres(t *testing.T) { testAuditCLI(t, true) }
+func TestAuditCLIPostgres(t *testing.T) {
+	t.Parallel()
+	testAuditCLI(t, true)
+}
 
 // testAuditCLI runs serve (which creates the signing key and seals in the
 // background) and reads the trail over /admin/api/events while the CLI
@@ -100,20 +107,13 @@ func testAuditCLI(t *testing.T, pg bool) {
 		}
 		// The sealer runs in serve: the first start's two records, the sign-in
 		// and the four admin changes get sealed.
-		deadline := time.Now().Add(20 * time.Second)
-		for {
+		pollUntil(t, "serve to seal the trail", func() bool {
 			out, stderr, code := c.run("", "audit", "verify", "--config", path)
 			if code != 0 {
 				t.Fatalf("audit verify while serving = %d\n%s%s", code, out, stderr)
 			}
-			if strings.Contains(out, "unsealed tail: 0 rows") && strings.Contains(out, "rows verified: 7") {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("serve did not seal the trail:\n%s", out)
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
+			return strings.Contains(out, "unsealed tail: 0 rows") && strings.Contains(out, "rows verified: 7")
+		})
 	})
 
 	// Older events, written as the IdP and the STS would.
@@ -170,16 +170,15 @@ func testAuditCLI(t *testing.T, pg bool) {
 	// On PostgreSQL rows wait until every older write transaction on the
 	// server has ended (other tests' among them), so seal until all 6 are.
 	sealed := 0
-	for deadline := time.Now().Add(30 * time.Second); sealed < 6; {
+	pollUntil(t, "audit seal to seal 6 rows", func() bool {
 		out, _, code = c.run("", "audit", "seal", "--config", path)
 		var n int
 		if _, err := fmt.Sscanf(out, "sealed %d rows\n", &n); code != 0 || err != nil {
 			t.Fatalf("audit seal = %d %q", code, out)
 		}
-		if sealed += n; time.Now().After(deadline) {
-			t.Fatalf("sealed %d of 6 rows in 30s", sealed)
-		}
-	}
+		sealed += n
+		return sealed >= 6
+	})
 	if sealed != 6 {
 		t.Fatalf("sealed %d rows, want 6", sealed)
 	}
@@ -286,5 +285,24 @@ func tamper(t *testing.T, pg bool, dbURL, sqlitePath string, seq int64) {
 		if _, err := db.Exec(stmt); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// pollUntil calls done until it reports true, yielding the processor between
+// calls rather than sleeping. It fails the test, naming what it waited
+// for, shortly before the test binary's deadline (go test -timeout).
+func pollUntil(t *testing.T, what string, done func() bool) {
+	t.Helper()
+	ctx := context.Background()
+	if d, ok := t.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, d.Add(-5*time.Second))
+		defer cancel()
+	}
+	for !done() {
+		if ctx.Err() != nil {
+			t.Fatalf("still waiting for %s at the test deadline", what)
+		}
+		runtime.Gosched()
 	}
 }

@@ -24,6 +24,7 @@ type simOutput struct {
 }
 
 func TestPolicySimulateJSON(t *testing.T) {
+	t.Parallel()
 	const (
 		acct    = "123456789012"
 		alice   = "arn:aws:iam::123456789012:user/alice"
@@ -114,6 +115,7 @@ func TestPolicySimulateJSON(t *testing.T) {
 }
 
 func TestPolicySimulateText(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		args []string
@@ -170,6 +172,7 @@ func TestPolicySimulateText(t *testing.T) {
 }
 
 func TestPolicySimulateErrors(t *testing.T) {
+	t.Parallel()
 	base := []string{"--action", "s3:GetObject", "--resource", "*"}
 	tests := []struct {
 		name     string
@@ -247,6 +250,7 @@ sts:
 `
 
 func TestPolicySimulateConfiguredPrincipal(t *testing.T) {
+	t.Parallel()
 	const (
 		acct    = "123456789012"
 		devUser = "arn:aws:iam::123456789012:user/DevUser"

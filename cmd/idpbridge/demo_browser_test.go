@@ -21,6 +21,7 @@ import (
 // against the served STS, and `audit lookup --source-identity admin` finds
 // both the assertion and the STS call.
 func TestDemoInBrowser(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	addr := freeAddr(t)
 	base := "http://" + addr

@@ -77,6 +77,7 @@ var (
 // which returns a session carrying DiegoRamirez as source identity; the
 // audit trail holds both the assertion and the STS call under that name.
 func TestServeSAMLThroughLogin(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	addr := freeAddr(t)
 	base := "http://" + addr
@@ -242,6 +243,7 @@ func asInvalid(err error, target **saml.InvalidResponseError) bool {
 }
 
 func TestMappingTestCommand(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	path := writeConfig(t, "")
 	if _, stderr, code := c.run("pw-admin-123456\n", "user", "add", "admin", "--password-stdin", "--config", path); code != 0 {
@@ -296,6 +298,7 @@ func TestMappingTestCommand(t *testing.T) {
 }
 
 func TestSSOConfigValidation(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	path := writeConfig(t, `
 mappings:
@@ -330,6 +333,7 @@ service_providers:
 }
 
 func TestKeysCommands(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	path := writeConfig(t, "")
 	states := func() map[string]string {

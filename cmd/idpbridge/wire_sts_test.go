@@ -46,6 +46,7 @@ sts:
 // TestConfigCheckSTS: config check names the role, the statement and the
 // reason of a bad policy.
 func TestConfigCheckSTS(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	path := writeConfig(t, `
 sts:
@@ -75,6 +76,7 @@ sts:
 // lists the session with `sts sessions`, revokes it with `sts revoke`
 // while serve runs, and sees the credentials refused.
 func TestServeSTS(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.env["DEVUSER_SECRET"] = "s3cret-value-of-devuser"
 	addr := freeAddr(t)
@@ -135,6 +137,7 @@ func TestServeSTS(t *testing.T) {
 // for administrators only, from its own origin, with the configured
 // principals of the sts section.
 func TestServePolicySimulateAPI(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.env["DEVUSER_SECRET"] = "s3cret-value-of-devuser"
 	addr := freeAddr(t)

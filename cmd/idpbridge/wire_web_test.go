@@ -27,6 +27,7 @@ var csrfField = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
 // served login form, then disables the account with the CLI while serve
 // runs: the session ends at once.
 func TestServeSignInAndDisable(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	addr := freeAddr(t)
 	base := "http://" + addr
@@ -71,6 +72,7 @@ func TestServeSignInAndDisable(t *testing.T) {
 }
 
 func TestLoginConfigValidation(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	path := writeRawConfig(t, `
 server:

@@ -27,6 +27,7 @@ func marshal(t *testing.T, r Record) []byte {
 
 // STS-SPEC §9 vector 15, second half.
 func TestAssumeRoleEvent_DeniedHasNullResponse(t *testing.T) {
+	t.Parallel()
 	r := deniedAssumeRole()
 	b := marshal(t, r)
 	if !strings.Contains(string(b), `"responseElements":null`) {
@@ -58,6 +59,7 @@ func TestAssumeRoleEvent_DeniedHasNullResponse(t *testing.T) {
 
 // STS-SPEC §9 vector 15, first half.
 func TestAssumeRoleWithSAMLEvent_SourceIdentity(t *testing.T) {
+	t.Parallel()
 	r := samlAssumeRole()
 	if r.UserIdentity.Type != TypeSAMLUser || r.UserIdentity.PrincipalID != nameQualifier+":DiegoRamirez" ||
 		r.UserIdentity.IdentityProvider != nameQualifier || r.UserIdentity.UserName != "DiegoRamirez" {
@@ -87,6 +89,7 @@ func TestAssumeRoleWithSAMLEvent_SourceIdentity(t *testing.T) {
 }
 
 func TestCredentials_Format(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		expires time.Time
@@ -111,6 +114,7 @@ func TestCredentials_Format(t *testing.T) {
 }
 
 func TestEventTime_UTCSeconds(t *testing.T) {
+	t.Parallel()
 	c := call(devUser(), acctA, cliUA)
 	c.Time = time.Date(2026, 1, 2, 4, 4, 5, 987654321, time.FixedZone("X", 3600))
 	b := marshal(t, GetCallerIdentityEvent(c, nil))
@@ -120,6 +124,7 @@ func TestEventTime_UTCSeconds(t *testing.T) {
 }
 
 func TestGetCallerIdentityEvent(t *testing.T) {
+	t.Parallel()
 	r := sessionGetCallerIdentity()
 	b := marshal(t, r)
 	m := members(t, b)
@@ -138,6 +143,7 @@ func TestGetCallerIdentityEvent(t *testing.T) {
 }
 
 func TestIdentityConstructors(t *testing.T) {
+	t.Parallel()
 	t.Run("IAMUser with path", func(t *testing.T) {
 		id := IAMUser("arn:aws:iam::123456789012:user/division/DevUser", "AIDAEXAMPLE", "AKIAEXAMPLE")
 		if id.AccountID != acctA || id.UserName != "DevUser" || id.Type != TypeIAMUser {
@@ -199,6 +205,7 @@ func TestIdentityConstructors(t *testing.T) {
 }
 
 func TestCrossAccountCopies(t *testing.T) {
+	t.Parallel()
 	r := chainedAssumeRole()
 	caller, owner := CrossAccountCopies(r, acct1, acct2, eventID2, sharedID)
 
@@ -242,6 +249,7 @@ func TestCrossAccountCopies(t *testing.T) {
 }
 
 func TestBuilders_DoNotShareCallerIdentity(t *testing.T) {
+	t.Parallel()
 	id := saanviSession()
 	r := GetCallerIdentityEvent(call(id, acct1, sdkUA), nil)
 	r.UserIdentity.SessionContext.SourceIdentity = "changed"
@@ -251,6 +259,7 @@ func TestBuilders_DoNotShareCallerIdentity(t *testing.T) {
 }
 
 func TestIdPEvents_Envelope(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		rec       Record
@@ -291,6 +300,7 @@ func TestIdPEvents_Envelope(t *testing.T) {
 }
 
 func TestSignInEvent_UserName(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		rec  Record
@@ -314,6 +324,7 @@ func TestSignInEvent_UserName(t *testing.T) {
 }
 
 func TestMappingFailedEvent_Message(t *testing.T) {
+	t.Parallel()
 	r := mappingFailed()
 	want := `source_identity: value "John Doe" does not match [A-Za-z0-9_+=,.@-]{2,64}; roles: no group of the person maps to a role`
 	if r.ErrorMessage != want {
@@ -326,6 +337,7 @@ func TestMappingFailedEvent_Message(t *testing.T) {
 }
 
 func TestIssueAssertionEvent_Resources(t *testing.T) {
+	t.Parallel()
 	r := issueAssertion(samlRoleARN, "not-an-arn", devRoleARN)
 	if len(r.Resources) != 2 || r.Resources[0].ARN != samlRoleARN || r.Resources[1].ARN != devRoleARN {
 		t.Errorf("resources = %+v", r.Resources)

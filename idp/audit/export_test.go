@@ -50,6 +50,7 @@ func exportedRecords(t *testing.T, b []byte, gz bool) []Record {
 }
 
 func TestExportFiles(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, s store.Store) {
 		ctx := context.Background()
 		w := NewWriter(s, WriterOptions{Logger: quietLogger()})
@@ -132,6 +133,7 @@ func TestExportFiles(t *testing.T) {
 }
 
 func TestExportStream(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, s store.Store) {
 		ctx := context.Background()
 		logRecords(t, s, 0, 25)

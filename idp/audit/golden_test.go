@@ -43,6 +43,7 @@ func goldenCases() []namedRecord {
 // TestGolden compares each record's indented JSON with
 // testdata/TestGolden_<name>.json; -update rewrites the files.
 func TestGolden(t *testing.T) {
+	t.Parallel()
 	for _, tc := range goldenCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := json.MarshalIndent(tc.rec, "", "  ")
@@ -73,6 +74,7 @@ func TestGolden(t *testing.T) {
 // TestRecord_RoundTrip proves a stored record decodes and re-encodes to the
 // same bytes, and that encoding is stable.
 func TestRecord_RoundTrip(t *testing.T) {
+	t.Parallel()
 	for _, tc := range goldenCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			first, err := json.Marshal(tc.rec)
@@ -106,6 +108,7 @@ func TestRecord_RoundTrip(t *testing.T) {
 // TestRecord_FieldOrder checks the envelope's member order against
 // CloudTrail's.
 func TestRecord_FieldOrder(t *testing.T) {
+	t.Parallel()
 	b, err := json.Marshal(callerCopy(chainedAssumeRole()))
 	if err != nil {
 		t.Fatal(err)

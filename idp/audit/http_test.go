@@ -13,6 +13,7 @@ import (
 )
 
 func TestEventsHandler(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, s store.Store) {
 		logRecords(t, s, 0, 12)
 		var logged strings.Builder
@@ -81,6 +82,7 @@ func TestEventsHandler(t *testing.T) {
 
 // A failing store answers 500 without detail and logs the cause.
 func TestEventsHandlerStoreFailure(t *testing.T) {
+	t.Parallel()
 	s := openSQLite(t)
 	s.Close()
 	var logged strings.Builder

@@ -6,6 +6,7 @@ import (
 )
 
 func TestIndex(t *testing.T) {
+	t.Parallel()
 	sessionARN := "arn:aws:sts::" + acct1 + ":assumed-role/CriticalRole/Saanvi"
 	tests := []struct {
 		name           string
@@ -61,6 +62,7 @@ func TestIndex(t *testing.T) {
 }
 
 func TestIndex_UnreadableElements(t *testing.T) {
+	t.Parallel()
 	r := iamUserAssumeRole()
 	r.RequestParameters = json.RawMessage(`{"roleArn": 7`)
 	r.ResponseElements = json.RawMessage(`"just a string"`)

@@ -11,6 +11,7 @@ import (
 )
 
 func TestParseTime(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 3, 10, 12, 30, 0, 0, time.FixedZone("CET", 3600))
 	tests := []struct {
 		in   string
@@ -46,6 +47,7 @@ func TestParseTime(t *testing.T) {
 }
 
 func TestParseQuery(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
 	q, err := ParseQuery(url.Values{
 		"source_identity": {"Saanvi"}, "principal": {"local:admin"}, "role": {devRoleARN}, "event": {"AssumeRole"},
@@ -73,6 +75,7 @@ func TestParseQuery(t *testing.T) {
 }
 
 func TestCursor(t *testing.T) {
+	t.Parallel()
 	c := store.AuditCursor{EventTime: time.Date(2026, 1, 2, 3, 4, 5, 123456000, time.UTC), Seq: 987654321}
 	got, err := decodeCursor(encodeCursor(c))
 	if err != nil || !got.EventTime.Equal(c.EventTime) || got.Seq != c.Seq {
@@ -87,6 +90,7 @@ func TestCursor(t *testing.T) {
 }
 
 func TestLookup(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, s store.Store) {
 		ctx := context.Background()
 		logRecords(t, s, 0, 40) // genRecord: every 4th is denied, source identities cycle over 5 names, sign-ins have none

@@ -28,6 +28,7 @@ func allSecrets() []string {
 // pushed through every free-form input, and checks that none of them, nor
 // a recognisable piece of one, reaches the encoded record.
 func TestBuilders_NeverCarrySecrets(t *testing.T) {
+	t.Parallel()
 	leaky := func(id UserIdentity) Call {
 		c := call(id, acctA, webToken)
 		c.Identity = id
@@ -106,6 +107,7 @@ func TestBuilders_NeverCarrySecrets(t *testing.T) {
 // TestRedact_KeepsRealisticRecords guards against false positives: every
 // golden record (realistic IDs, ARNs, names, user agents) passes unchanged.
 func TestRedact_KeepsRealisticRecords(t *testing.T) {
+	t.Parallel()
 	for _, tc := range goldenCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			before, _ := json.Marshal(tc.rec)
@@ -126,6 +128,7 @@ func TestRedact_KeepsRealisticRecords(t *testing.T) {
 }
 
 func TestRedact(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		edit      func(r *Record)
@@ -257,6 +260,7 @@ func TestRedact(t *testing.T) {
 // TestLooksSecret_RandomTokens: random base64 and base64url tokens of 100
 // characters or more are caught (fixed seed, so the test is deterministic).
 func TestLooksSecret_RandomTokens(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, n := range []int{75, 96, 128, 400} {
 		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawURLEncoding} {

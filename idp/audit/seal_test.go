@@ -6,11 +6,14 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -131,6 +134,7 @@ func chainSeqs(t *testing.T, s store.Store) []int64 {
 }
 
 func TestSealAndVerifyIntact(t *testing.T) {
+	t.Parallel()
 	testKeys(t)
 	eachBackend(t, func(t *testing.T, s store.Store) {
 		ctx := context.Background()
@@ -164,6 +168,7 @@ func TestSealAndVerifyIntact(t *testing.T) {
 // Each kind of tampering is found, and the first problem names the first
 // row or digest changed.
 func TestVerifyFindsTampering(t *testing.T) {
+	t.Parallel()
 	_, otherKey := testKeys(t)
 	tests := []struct {
 		name   string
@@ -232,11 +237,13 @@ func TestVerifyFindsTampering(t *testing.T) {
 	}
 	for _, b := range tamperBackends() {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
 			for _, tc := range tests {
 				if tc.pgOnly && b.name != "postgres" {
 					continue // SQLite has no transaction order to forge
 				}
 				t.Run(tc.name, func(t *testing.T) {
+					t.Parallel()
 					db := b.open(t)
 					logRecords(t, db, 0, 30)
 					sealAll(t, newSealer(db, 10), 30)
@@ -290,6 +297,7 @@ func forgeDigest(t *testing.T, s store.Store, n int64, signer Signer) store.Audi
 // Writers on many connections commit out of sequence order while the
 // sealer runs; the chain covers every committed row exactly once.
 func TestSealConcurrentWriters(t *testing.T) {
+	t.Parallel()
 	testKeys(t)
 	eachBackend(t, func(t *testing.T, s store.Store) {
 		ctx := context.Background()
@@ -298,15 +306,20 @@ func TestSealConcurrentWriters(t *testing.T) {
 		sealer := newSealer(s, 500)
 		sealerCtx, stopSealer := context.WithCancel(ctx)
 		sealerDone := make(chan error, 1)
+		wrote := make(chan struct{}, 1) // a write committed since the last seal
 		go func() {
-			for sealerCtx.Err() == nil {
+			for {
+				select {
+				case <-sealerCtx.Done():
+					sealerDone <- nil
+					return
+				case <-wrote:
+				}
 				if _, err := sealer.SealOnce(sealerCtx); err != nil && sealerCtx.Err() == nil {
 					sealerDone <- err
 					return
 				}
-				time.Sleep(2 * time.Millisecond)
 			}
-			sealerDone <- nil
 		}()
 		var wg sync.WaitGroup
 		errs := make(chan error, writers)
@@ -329,15 +342,18 @@ func TestSealConcurrentWriters(t *testing.T) {
 					case g%2 == 0:
 						err = w.Log(ctx, recs...)
 					default:
-						// In the caller's transaction, holding it open a
-						// little so that commits overtake each other; now
-						// and then rolled back (a gap in the sequence).
+						// In the caller's transaction, holding it open while
+						// other writers run so that commits overtake each
+						// other; now and then rolled back (a gap in the
+						// sequence).
 						rollback := rng.IntN(10) == 0
 						err = s.InTx(ctx, func(tx store.Tx) error {
 							if err := w.Append(ctx, tx, recs...); err != nil {
 								return err
 							}
-							time.Sleep(time.Duration(rng.IntN(3)) * time.Millisecond)
+							for range rng.IntN(3) {
+								runtime.Gosched()
+							}
 							if rollback {
 								return errRollback
 							}
@@ -353,6 +369,10 @@ func TestSealConcurrentWriters(t *testing.T) {
 					if err != nil {
 						errs <- err
 						return
+					}
+					select {
+					case wrote <- struct{}{}:
+					default:
 					}
 					i += n
 				}
@@ -404,32 +424,24 @@ var errRollback = errors.New("rolled back on purpose")
 // ended, and other tests' transactions may hold it back for a moment.
 func sealAll(t testing.TB, s *Sealer, want int) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
 	total := 0
-	for {
+	waitFor(t, fmt.Sprintf("%d rows to be sealed", want), func() bool {
 		n, err := s.SealAll(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
-		total += n
-		switch {
-		case total == want:
-			return
-		case total > want:
+		if total += n; total > want {
 			t.Fatalf("sealed %d rows, want %d", total, want)
-		case time.Now().After(deadline):
-			t.Fatalf("sealed %d rows of %d in 30s", total, want)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return total == want
+	})
 }
 
 // sealRest seals until no row is waiting.
 func sealRest(t testing.TB, s *Sealer) {
 	t.Helper()
 	ctx := context.Background()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	waitFor(t, "every row to be sealed", func() bool {
 		if _, err := s.SealAll(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -441,18 +453,13 @@ func sealRest(t testing.TB, s *Sealer) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d rows still unsealed after 30s", n)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return n == 0
+	})
 }
 
 // Two sealers at once never fork the chain.
 func TestSealersRace(t *testing.T) {
+	t.Parallel()
 	testKeys(t)
 	eachBackend(t, func(t *testing.T, s store.Store) {
 		logRecords(t, s, 0, 300)
@@ -476,29 +483,60 @@ func TestSealersRace(t *testing.T) {
 	})
 }
 
+// sealerRounds hands the rounds of a running Sealer to the test one at a
+// time: each round begins by counting the waiting rows, and waits there
+// until the test receives from begun.
+type sealerRounds struct {
+	store.Store
+	begun chan struct{}
+}
+
+func (s *sealerRounds) CountAuditEventsAfter(ctx context.Context, after store.AuditPos) (int64, error) {
+	select {
+	case s.begun <- struct{}{}:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	return s.Store.CountAuditEventsAfter(ctx, after)
+}
+
+// Run seals as soon as EveryRows rows wait, and fewer rows only once
+// Interval has passed on its clock.
 func TestSealerRun(t *testing.T) {
+	t.Parallel()
 	testKeys(t)
 	eachBackend(t, func(t *testing.T, s store.Store) {
-		sealer := newSealer(s, 5)
-		sealer.Now = time.Now
-		sealer.Interval = 100 * time.Millisecond
+		rounds := &sealerRounds{Store: s, begun: make(chan struct{})}
+		var elapsed atomic.Int64 // the sealer's clock, past testNow
+		sealer := newSealer(rounds, 5)
+		sealer.Now = func() time.Time { return testNow.Add(time.Duration(elapsed.Load())) }
+		sealer.Interval = 10 * time.Millisecond
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- sealer.Run(ctx) }()
-		logRecords(t, s, 0, 12) // two full digests at once, two rows after the interval
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			r := verify(t, s)
-			if r.Rows == 12 && r.Unsealed == 0 {
-				if !r.OK() || r.Digests != 3 {
-					t.Fatalf("after Run: %+v", r)
-				}
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("Run did not seal within 30s: %+v", r)
-			}
-			time.Sleep(20 * time.Millisecond)
+		// untilSealed lets rounds run until no row waits; a row may wait
+		// for other transactions on PostgreSQL.
+		untilSealed := func(what string) (r *VerifyReport) {
+			waitFor(t, what, func() bool {
+				<-rounds.begun
+				r = verify(t, s)
+				return r.Unsealed == 0
+			})
+			return r
+		}
+		logRecords(t, s, 0, 12) // 5 rows or more wait: sealed at once
+		if r := untilSealed("12 rows to be sealed"); !r.OK() || r.Rows != 12 || r.Digests != 3 {
+			t.Fatalf("after 12 rows: %+v", r)
+		}
+		logRecords(t, s, 12, 2) // fewer than 5: they wait for the interval
+		<-rounds.begun
+		<-rounds.begun // a whole round ran since
+		if r := verify(t, s); !r.OK() || r.Unsealed != 2 || r.Digests != 3 {
+			t.Fatalf("2 rows before the interval: %+v", r)
+		}
+		elapsed.Add(int64(sealer.Interval))
+		if r := untilSealed("2 rows to be sealed after the interval"); !r.OK() || r.Rows != 14 || r.Digests != 4 {
+			t.Fatalf("2 rows after the interval: %+v", r)
 		}
 		cancel()
 		if err := <-done; err != nil {
@@ -510,9 +548,11 @@ func TestSealerRun(t *testing.T) {
 // A prune is recorded in the chain: verify passes afterwards, counting the
 // removed rows as pruned, and still finds a row deleted outside a prune.
 func TestPruneRecordedInChain(t *testing.T) {
+	t.Parallel()
 	k, _ := testKeys(t)
 	for _, b := range tamperBackends() {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
 			ctx := context.Background()
 			db := b.open(t)
 			jan := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -569,6 +609,7 @@ func TestPruneRecordedInChain(t *testing.T) {
 }
 
 func TestRowHashIgnoresStorageForm(t *testing.T) {
+	t.Parallel()
 	e := store.AuditEvent{Seq: 7, EventTime: testNow, EventID: "e", Source: "s", Name: "n",
 		Record: []byte(`{"b": 1.50, "a": "x<y&z", "c": [1e2, -0, 12345678901234567890]}`)}
 	same := e

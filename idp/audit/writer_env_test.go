@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"math/big"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -67,10 +68,34 @@ func openPostgres(t testing.TB) store.Store {
 	return db
 }
 
-// eachBackend runs fn as a subtest per backend.
+// eachBackend runs fn as a parallel subtest per backend.
 func eachBackend(t *testing.T, fn func(t *testing.T, s store.Store)) {
 	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) { fn(t, b.open(t)) })
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, b.open(t))
+		})
+	}
+}
+
+// waitFor calls done until it reports true, yielding the processor between
+// calls rather than sleeping. It fails the test, naming what it waited
+// for, shortly before the test binary's deadline (go test -timeout).
+func waitFor(t testing.TB, what string, done func() bool) {
+	t.Helper()
+	ctx := context.Background()
+	if tt, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
+		if d, ok := tt.Deadline(); ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithDeadline(ctx, d.Add(-5*time.Second))
+			defer cancel()
+		}
+	}
+	for !done() {
+		if ctx.Err() != nil {
+			t.Fatalf("still waiting for %s at the test deadline", what)
+		}
+		runtime.Gosched()
 	}
 }
 

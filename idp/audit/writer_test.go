@@ -31,6 +31,7 @@ func testUser(name string) store.User {
 
 // The record and the action it records commit together or not at all.
 func TestWriterAppendInCallersTransaction(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, s store.Store) {
 		ctx := context.Background()
 		w := NewWriter(s, WriterOptions{Logger: quietLogger()})
@@ -70,6 +71,7 @@ func TestWriterAppendInCallersTransaction(t *testing.T) {
 }
 
 func TestWriterRefusesIncompleteRecords(t *testing.T) {
+	t.Parallel()
 	s := openSQLite(t)
 	w := NewWriter(s, WriterOptions{Logger: quietLogger()})
 	good := genRecord(1, testNow)
@@ -103,6 +105,7 @@ func TestWriterRefusesIncompleteRecords(t *testing.T) {
 // Records are redacted before they are stored, and characters PostgreSQL
 // cannot store do not make the write fail.
 func TestWriterRedactsAndStoresAwkwardText(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, s store.Store) {
 		ctx := context.Background()
 		var logged strings.Builder
@@ -134,12 +137,12 @@ func TestWriterRedactsAndStoresAwkwardText(t *testing.T) {
 	})
 }
 
-// countingStore counts transactions and can delay or fail them.
+// countingStore counts transactions and can hold or fail them.
 type countingStore struct {
 	store.Store
-	txs   atomic.Int64
-	delay time.Duration
-	fail  error
+	txs          atomic.Int64
+	beforeCommit func() // when set, called before each commit
+	fail         error
 }
 
 func (c *countingStore) InTx(ctx context.Context, fn func(store.Tx) error) error {
@@ -151,17 +154,40 @@ func (c *countingStore) InTx(ctx context.Context, fn func(store.Tx) error) error
 		if err := fn(tx); err != nil {
 			return err
 		}
-		time.Sleep(c.delay) // before the commit
+		if c.beforeCommit != nil {
+			c.beforeCommit()
+		}
 		return nil
 	})
+}
+
+// queued is how many records wait in w's queue for a committer.
+func (w *Writer) queued() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for _, b := range w.queue {
+		n += len(b.events)
+	}
+	return n
 }
 
 // Concurrent Log calls share transactions, and each returns only once its
 // own record is committed and visible.
 func TestWriterLogGroupCommit(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, s store.Store) {
 		ctx := context.Background()
-		cs := &countingStore{Store: s, delay: 5 * time.Millisecond}
+		// The first commit is held until every other caller waits behind
+		// it; then they all share the next transaction.
+		held, release := make(chan struct{}), make(chan struct{})
+		var first sync.Once
+		cs := &countingStore{Store: s, beforeCommit: func() {
+			first.Do(func() {
+				close(held)
+				<-release
+			})
+		}}
 		w := NewWriter(cs, WriterOptions{Logger: quietLogger(), Concurrency: 1})
 		const callers = 200
 		var wg sync.WaitGroup
@@ -182,6 +208,9 @@ func TestWriterLogGroupCommit(t *testing.T) {
 				}
 			}()
 		}
+		<-held
+		waitFor(t, fmt.Sprintf("%d records queued", callers-1), func() bool { return w.queued() == callers-1 || len(errs) > 0 })
+		close(release)
 		wg.Wait()
 		close(errs)
 		for err := range errs {
@@ -190,8 +219,8 @@ func TestWriterLogGroupCommit(t *testing.T) {
 		if n := countEvents(t, s); n != callers {
 			t.Fatalf("%d events stored, want %d", n, callers)
 		}
-		if txs := cs.txs.Load(); txs >= callers/2 {
-			t.Errorf("%d transactions for %d concurrent records: not grouped", txs, callers)
+		if txs := cs.txs.Load(); txs != 2 {
+			t.Errorf("%d transactions for %d concurrent records, want 2: the held one and one for the rest", txs, callers)
 		}
 		if err := w.Close(); err != nil {
 			t.Fatal(err)
@@ -204,6 +233,7 @@ func TestWriterLogGroupCommit(t *testing.T) {
 
 // A failed group commit fails every caller in it.
 func TestWriterLogFailsClosed(t *testing.T) {
+	t.Parallel()
 	s := openSQLite(t)
 	down := errors.New("database unavailable")
 	w := NewWriter(&countingStore{Store: s, fail: down}, WriterOptions{Logger: quietLogger()})
@@ -292,6 +322,7 @@ func TestWriterFailClosedDatabaseLost(t *testing.T) {
 
 // secretKey's ASCII fast path agrees with full Unicode case folding.
 func TestSecretKeyFolding(t *testing.T) {
+	t.Parallel()
 	slow := func(k string) bool {
 		return k != "" && secretNames[strings.NewReplacer("_", "", "-", "").Replace(strings.ToLower(k))]
 	}

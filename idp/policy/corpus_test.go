@@ -287,6 +287,7 @@ func corpusDocs(tc corpusCase) (allow, deny string) {
 }
 
 func TestCorpus(t *testing.T) {
+	t.Parallel()
 	for _, tc := range corpus {
 		t.Run(tc.name, func(t *testing.T) {
 			allowDoc, denyDoc := corpusDocs(tc)
@@ -316,6 +317,7 @@ func TestCorpus(t *testing.T) {
 // TestCorpusCoverage proves the corpus exercises every operator with and
 // without IfExists, and the set prefixes on every operator family.
 func TestCorpusCoverage(t *testing.T) {
+	t.Parallel()
 	seen := map[string]bool{}
 	for _, tc := range corpus {
 		allowDoc, _ := corpusDocs(tc)

@@ -6,6 +6,7 @@ import (
 )
 
 func TestActionAndResourceMatching(t *testing.T) {
+	t.Parallel()
 	const role = "arn:aws:iam::123456789012:role/Developer_Role"
 	tests := []struct {
 		name      string
@@ -58,6 +59,7 @@ func TestActionAndResourceMatching(t *testing.T) {
 }
 
 func TestNotPrincipal(t *testing.T) {
+	t.Parallel()
 	p := mustParse(t, `{"Version":"2012-10-17","Statement":[
 	  {"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole"},
 	  {"Effect":"Deny","NotPrincipal":{"AWS":["arn:aws:iam::123456789012:user/DevUser","arn:aws:iam::123456789012:role/Dev"]},"Action":"sts:AssumeRole"}]}`)
@@ -94,6 +96,7 @@ func TestNotPrincipal(t *testing.T) {
 }
 
 func TestEvaluateUnion(t *testing.T) {
+	t.Parallel()
 	allowA := mustParse(t, `{"Version":"2012-10-17","Statement":[
 	  {"Sid":"One","Effect":"Allow","Action":"sts:*","Resource":"*"},
 	  {"Sid":"Two","Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}`)
@@ -135,6 +138,7 @@ func TestEvaluateUnion(t *testing.T) {
 }
 
 func TestEvaluateHandBuiltPolicy(t *testing.T) {
+	t.Parallel()
 	good := &Policy{Version: Version2012, Statements: []Statement{{
 		Effect: EffectAllow, Action: []string{"sts:AssumeRole"}, Resource: []string{"arn:aws:iam::*:role/${aws:username}"},
 		Conditions: []Condition{{Operator: "StringEquals", Key: "aws:username", Values: []string{"R"}}},
@@ -154,6 +158,7 @@ func TestEvaluateHandBuiltPolicy(t *testing.T) {
 }
 
 func TestDecisionString(t *testing.T) {
+	t.Parallel()
 	for d, want := range map[Decision]string{NoDecision: "implicitDeny", Allow: "allowed", Deny: "explicitDeny", 7: "Decision(7)"} {
 		if got := d.String(); got != want {
 			t.Errorf("%d: %q, want %q", int(d), got, want)
@@ -167,6 +172,7 @@ func TestDecisionString(t *testing.T) {
 }
 
 func TestContext(t *testing.T) {
+	t.Parallel()
 	c := Context{}
 	c.Set("aws:RequestTag/Project", "blue")
 	vals := []string{"a", "b"}
@@ -195,6 +201,7 @@ func TestContext(t *testing.T) {
 }
 
 func TestGlob(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		pattern, s string
 		fold, want bool
@@ -227,6 +234,7 @@ func TestGlob(t *testing.T) {
 }
 
 func TestDecimal(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		a, b string
 		want int
@@ -252,6 +260,7 @@ func TestDecimal(t *testing.T) {
 }
 
 func TestParseDate(t *testing.T) {
+	t.Parallel()
 	want, _ := parseDate("2024-06-01T12:00:00Z")
 	for _, s := range []string{"1717243200", "2024-06-01T12:00:00Z", "2024-06-01T14:00:00+02:00", "2024-06-01T12:00:00", "2024-06-01T12:00Z", "20240601T120000Z", "2024-06-01T12:00:00.000Z"} {
 		got, ok := parseDate(s)
@@ -269,6 +278,7 @@ func TestParseDate(t *testing.T) {
 // TestConcurrentEvaluate shares one parsed policy between goroutines; run
 // with -race.
 func TestConcurrentEvaluate(t *testing.T) {
+	t.Parallel()
 	p := mustParse(t, benchTrust)
 	done := make(chan Decision)
 	for i := 0; i < 8; i++ {

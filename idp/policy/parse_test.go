@@ -18,6 +18,7 @@ func cond(block string) string {
 }
 
 func TestParseErrors(t *testing.T) {
+	t.Parallel()
 	big := `{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"` + strings.Repeat("x", MaxDocumentSize) + `"}}`
 	deep := `{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":` + strings.Repeat("[", 10) + strings.Repeat("]", 10) + `}}`
 	tests := []struct {
@@ -144,6 +145,7 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestParseErrorString(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		err  ParseError
@@ -164,6 +166,7 @@ func TestParseErrorString(t *testing.T) {
 }
 
 func TestParseAccepts(t *testing.T) {
+	t.Parallel()
 	doc := `{
 	  "Id": "trust",
 	  "Statement": [
@@ -211,6 +214,7 @@ func TestParseAccepts(t *testing.T) {
 }
 
 func TestParseStatementObject(t *testing.T) {
+	t.Parallel()
 	p, err := Parse([]byte(`{"Version":"2008-10-17","Statement":{"Effect":"Deny","Action":"*","Resource":"*"}}`))
 	if err != nil {
 		t.Fatal(err)
@@ -221,6 +225,7 @@ func TestParseStatementObject(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		doc      string

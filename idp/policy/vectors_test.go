@@ -25,6 +25,7 @@ var (
 
 // TestVector14 is STS-SPEC §9 vector 14.
 func TestVector14(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		block string
@@ -51,6 +52,7 @@ func TestVector14(t *testing.T) {
 
 // TestVector9TransitiveTagKeys is the condition of STS-SPEC §9 vector 9.
 func TestVector9TransitiveTagKeys(t *testing.T) {
+	t.Parallel()
 	trust := mustParse(t, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
 	  "Principal":{"AWS":"arn:aws:iam::123456789012:user/DevUser"},
 	  "Action":["sts:AssumeRole","sts:TagSession"],
@@ -90,6 +92,7 @@ func trustNaming(t *testing.T, principal string) *Policy {
 // TestPrincipalMatching covers the principal shapes of STS-SPEC §9 vector 6
 // and §5.
 func TestPrincipalMatching(t *testing.T) {
+	t.Parallel()
 	samlUser := &Principal{Kind: Federated, Account: acctA, ARN: "arn:aws:iam::123456789012:saml-provider/MySAMLIdP"}
 	oidcUser := &Principal{Kind: Federated, Account: acctA, ARN: "arn:aws:iam::123456789012:oidc-provider/xyz.com"}
 	userB := &Principal{Kind: IAMUser, Account: acctB, ARN: "arn:aws:iam::111122223333:user/Bob"}
@@ -158,6 +161,7 @@ func TestPrincipalMatching(t *testing.T) {
 // trust policy alone when it names the caller directly, and the caller's
 // identity policy too when it names only the account or another account.
 func TestVector6(t *testing.T) {
+	t.Parallel()
 	identityAllow := mustParse(t, `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"arn:aws:iam::123456789012:role/R"}}`)
 	identityDeny := mustParse(t, `{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"sts:*","Resource":"*"}}`)
 	req := Request{Principal: devUser, Action: "sts:AssumeRole", Resource: "arn:aws:iam::123456789012:role/R"}
@@ -192,6 +196,7 @@ func TestVector6(t *testing.T) {
 // TestSeedScenarios evaluates the policies of STS-SPEC §0 scenarios 1, 5
 // and 6 the way the STS decision procedures use them.
 func TestSeedScenarios(t *testing.T) {
+	t.Parallel()
 	t.Run("1 DevUser", func(t *testing.T) {
 		identity := mustParse(t, `{"Version":"2012-10-17","Statement":[
 		  {"Sid":"AssumeRole","Effect":"Allow","Action":"sts:AssumeRole","Resource":"arn:aws:iam::123456789012:role/Developer_Role"},

@@ -17,6 +17,7 @@ import (
 var now = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 func TestGenerateSealOpen(t *testing.T) {
+	t.Parallel()
 	k, err := Generate(rand.Reader, "idp.example.com", now)
 	if err != nil {
 		t.Fatal(err)
@@ -57,6 +58,7 @@ func TestGenerateSealOpen(t *testing.T) {
 }
 
 func TestOpenKeyFile(t *testing.T) {
+	t.Parallel()
 	k, err := Generate(rand.Reader, "idp", now)
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/crewjam/saml"
@@ -73,4 +74,26 @@ func BenchmarkCrewjamBare(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "assertions/s")
+}
+
+// BenchmarkSPInitiatedRefusals is the cost of refusing the hostile
+// requests of TestSPInitiatedRefusals that do the most work before they
+// are refused: a 50 MiB deflate bomb, deep nesting and many siblings.
+func BenchmarkSPInitiatedRefusals(b *testing.B) {
+	env := newTestEnv(b, nil)
+	for _, bc := range []struct{ name, target string }{
+		{"deflate bomb", "/saml/sso?SAMLRequest=" + url.QueryEscape(deflateBomb(50<<20))},
+		{"deep nesting", "/saml/sso?" + redirectQuery([]byte(strings.Repeat("<a>", 3000)+strings.Repeat("</a>", 3000)), "")},
+		{"many siblings", "/saml/sso?" + redirectQuery([]byte("<a>"+strings.Repeat("<b/>", 1200)+"</a>"), "")},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				env.logs.Reset()
+				if w := env.do("GET", bc.target, nil, nil); w.Code != http.StatusBadRequest {
+					b.Fatalf("status %d, want %d", w.Code, http.StatusBadRequest)
+				}
+			}
+		})
+	}
 }

@@ -11,6 +11,7 @@ import (
 )
 
 func TestValidateConfig(t *testing.T) {
+	t.Parallel()
 	sp := newTestSP(t)
 	good := sp.metadataXML(t)
 	jsACS := strings.Replace(string(good), spACS, "javascript:alert(1)", 1)
@@ -94,6 +95,7 @@ func TestValidateConfig(t *testing.T) {
 }
 
 func TestValidateConfigMappings(t *testing.T) {
+	t.Parallel()
 	ms := append(testMappings(), testMappings()[0], attributes.MappingConfig{Name: "broken"})
 	got := ValidateConfig(nil, ms, ValidateOptions{})
 	for _, w := range []string{`mappings[3].name: "aws-map" is already the name of mappings[0]`, "mappings[4].role_session_name: required", "mappings[4].roles: required"} {
@@ -108,6 +110,7 @@ func TestValidateConfigMappings(t *testing.T) {
 }
 
 func TestZeroConfigDefaults(t *testing.T) {
+	t.Parallel()
 	sps, ms := WithDefaults(nil, nil)
 	if p := ValidateConfig(sps, ms, ValidateOptions{BaseURL: "http://localhost:8080"}); len(p) > 0 {
 		t.Fatalf("the defaults do not validate: %q", p)
@@ -155,6 +158,7 @@ func TestZeroConfigDefaults(t *testing.T) {
 }
 
 func TestServiceProviderYAML(t *testing.T) {
+	t.Parallel()
 	src := `
 - name: wiki
   display_name: Team wiki

@@ -55,6 +55,7 @@ func golden(t *testing.T, artifact string, got []byte) {
 // keys, deterministic IDs). It replaces crewjam's RandReader global, which
 // makes the Response ID, so it must not run in parallel with other tests.
 func TestGolden(t *testing.T) {
+	t.Parallel()
 	old := saml.RandReader
 	saml.RandReader = &detRand{seed: "crewjam"}
 	t.Cleanup(func() { saml.RandReader = old })

@@ -14,6 +14,7 @@ import (
 // TestInteropGoSAML2 checks the assertion with russellhaering/gosaml2, an
 // independent SAML SP implementation; its warnings count as errors.
 func TestInteropGoSAML2(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, nil)
 	resp, _ := idpInitiatedResponse(t, env)
 	sp := &saml2.SAMLServiceProvider{

@@ -42,6 +42,7 @@ func idpInitiatedResponse(t *testing.T, env *testEnv) ([]byte, []byte) {
 
 // TestInteropCrewjamSP checks the assertion with crewjam's ServiceProvider.
 func TestInteropCrewjamSP(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, nil)
 	resp, _ := idpInitiatedResponse(t, env)
 	a := verifyCrewjam(t, env, spEntityID, spACS, resp, nil)
@@ -54,6 +55,7 @@ func TestInteropCrewjamSP(t *testing.T) {
 // signatures with xmlsec1 against the certificate of our metadata. CI
 // (CI=true) must have xmlsec1.
 func TestInteropXMLSec1(t *testing.T) {
+	t.Parallel()
 	bin, err := exec.LookPath("xmlsec1")
 	if err != nil {
 		if os.Getenv("CI") == "true" {

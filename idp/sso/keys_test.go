@@ -43,6 +43,7 @@ func states(t *testing.T, s store.Store) map[string]store.KeyState {
 // signer and keeps the old signer published, retire unpublishes it; the
 // key ring sees each change once its TTL has passed.
 func TestKeyLifecycle(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := sqliteStore(t)
 	kek := make([]byte, 32)
@@ -192,6 +193,7 @@ func TestKeyLifecycle(t *testing.T) {
 }
 
 func TestStoreKeysWithoutActiveKey(t *testing.T) {
+	t.Parallel()
 	ring := &StoreKeys{Store: sqliteStore(t), KEK: make([]byte, 32)}
 	if _, err := ring.SigningKeys(context.Background()); err != ErrNoActiveKey {
 		t.Fatalf("err %v", err)

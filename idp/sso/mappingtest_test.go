@@ -28,6 +28,7 @@ func (f fakePeople) LookupIdentity(_ context.Context, username string) (idp.Iden
 var bob = idp.Identity{Username: "bob", Groups: []string{"staff"}, Connector: "local"}
 
 func TestMappingTestHandler(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, nil)
 	people := fakePeople{people: map[string]idp.Identity{"alice": alice, "bob": bob}}
 	tests := []struct {
@@ -101,6 +102,7 @@ func TestMappingTestHandler(t *testing.T) {
 }
 
 func TestApps(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, nil)
 	names := func(apps []App) string {
 		var n []string
@@ -125,6 +127,7 @@ func TestApps(t *testing.T) {
 }
 
 func TestCatalogTest(t *testing.T) {
+	t.Parallel()
 	c, err := NewCatalog([]ServiceProviderConfig{{Name: "aws", Preset: PresetAWS, Mapping: "strict"}}, testMappings(), testBase)
 	if err != nil {
 		t.Fatal(err)
@@ -153,6 +156,7 @@ func TestCatalogTest(t *testing.T) {
 }
 
 func TestNewRequiresOptions(t *testing.T) {
+	t.Parallel()
 	_, err := New(context.Background(), Options{BaseURL: testBase})
 	if err == nil || !strings.Contains(err.Error(), "Events") || !strings.Contains(err.Error(), "Keys") {
 		t.Fatalf("err %v", err)

@@ -19,6 +19,7 @@ func spEntityXML(entityID, acs string) string {
 }
 
 func TestParseSPMetadata(t *testing.T) {
+	t.Parallel()
 	aggregate := `<md:EntitiesDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata">` +
 		spEntityXML("https://a.test", "https://a.test/acs") + spEntityXML("https://b.test", "https://b.test/acs") + `</md:EntitiesDescriptor>`
 	tests := []struct {
@@ -64,6 +65,7 @@ func TestParseSPMetadata(t *testing.T) {
 // passed, the old metadata kept when a fetch fails, a failed fetch retried
 // only after a minute.
 func TestMetadataURLRefresh(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	doc, status, fetches := spEntityXML("https://remote.test", "https://remote.test/acs1"), 200, 0
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -136,6 +138,7 @@ func TestMetadataURLRefresh(t *testing.T) {
 // TestMetadataURLUnreachableAtStart: the IdP starts; the provider is
 // unavailable until its metadata can be fetched.
 func TestMetadataURLUnreachableAtStart(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.NotFoundHandler())
 	defer srv.Close()
 	env := newTestEnv(t, func(o *Options) {

@@ -22,6 +22,7 @@ func validate(t *testing.T, src string, mod func(*BuildOptions)) []string {
 // TestConfigProblems: every problem names its key path; policy problems
 // name the statement and the reason.
 func TestConfigProblems(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		src  string
@@ -153,6 +154,7 @@ accounts:
 
 // TestConfigSeedIsValid: the test configurations build without problems.
 func TestConfigSeedIsValid(t *testing.T) {
+	t.Parallel()
 	for name, src := range map[string]string{"seed": seedConfig, "vector6": vector6Config()} {
 		if p := validate(t, src, nil); len(p) != 0 {
 			t.Errorf("%s: %q", name, p)
@@ -163,6 +165,7 @@ func TestConfigSeedIsValid(t *testing.T) {
 // TestConfigDocumentForms: a policy may be a YAML mapping, a JSON string or
 // a file, with the same meaning; MarshalYAML gives back what was written.
 func TestConfigDocumentForms(t *testing.T) {
+	t.Parallel()
 	file := filepath.Join(t.TempDir(), "trust.json")
 	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"123456789012"},"Action":"sts:AssumeRole","Condition":{"NumericLessThan":{"aws:MultiFactorAuthAge":3600},"Bool":{"aws:SecureTransport":true}}}]}`
 	if err := os.WriteFile(file, []byte(doc), 0o600); err != nil {
@@ -205,6 +208,7 @@ accounts:
 
 // TestStableIDs: user and role IDs depend only on account and name.
 func TestStableIDs(t *testing.T) {
+	t.Parallel()
 	shape := regexp.MustCompile(`^(AROA|AIDA)[A-Z2-7]{17}$`)
 	d1 := buildDirectory(t, seedConfig, nil)
 	d2 := buildDirectory(t, seedConfig, nil)
@@ -228,6 +232,7 @@ func TestStableIDs(t *testing.T) {
 // TestDefaultsAndLookups: default region and recipient; roles are found
 // by their exact ARN, path included.
 func TestDefaultsAndLookups(t *testing.T) {
+	t.Parallel()
 	d := buildDirectory(t, `
 accounts:
   - id: "123456789012"
@@ -261,6 +266,7 @@ accounts:
 // TestParseSAMLMetadata: entityID and signing certificates; DOCTYPE and
 // keyless metadata are refused.
 func TestParseSAMLMetadata(t *testing.T) {
+	t.Parallel()
 	k := testSAMLKey(t, "example")
 	raw, err := os.ReadFile(metadataFile(t, samlIssuer, k))
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 // the idpbridge provider may assume Developer with a source identity and
 // tags, and without a source identity it may not.
 func TestDemoAccount(t *testing.T) {
+	t.Parallel()
 	cfg := Config{Accounts: []AccountConfig{DemoAccount()}}
 	dir, err := Build(&cfg, BuildOptions{BaseURL: "http://localhost:8080",
 		SelfCerts: func(context.Context) ([]*x509.Certificate, error) { return nil, nil }})

@@ -328,6 +328,7 @@ func runSeedScenarios(t *testing.T, e *testEnv, f *seedFixture, records recordSo
 
 // TestSeedScenariosWithAWSSDK runs the seed scenarios with the fake trail.
 func TestSeedScenariosWithAWSSDK(t *testing.T) {
+	t.Parallel()
 	f := newSeedFixture(t)
 	e := newEnv(t, f.config, f.options()...)
 	runSeedScenarios(t, e, f, func(testing.TB) []audit.Record { return e.trail.all() })

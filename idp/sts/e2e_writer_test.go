@@ -15,6 +15,7 @@ import (
 // trail back from the store; then finds the chain by source identity the
 // way `idpbridge audit lookup --source-identity` does.
 func TestSeedScenariosWithAuditWriter(t *testing.T) {
+	t.Parallel()
 	for _, be := range benchBackends {
 		t.Run(be.name, func(t *testing.T) {
 			st := be.open(t)

@@ -21,6 +21,7 @@ import (
 // TestQueryProtocol: routes, methods, Action and Version handling, limits
 // and the shape of ErrorResponse (STS-SPEC §1).
 func TestQueryProtocol(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, seedConfig)
 	raw := func(method, path, contentType, body string) (*http.Response, []byte) {
 		t.Helper()
@@ -98,6 +99,7 @@ func TestQueryProtocol(t *testing.T) {
 
 // TestAuthentication: the codes of §1 for keys, tokens and signatures.
 func TestAuthentication(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, seedConfig)
 	_, s := e.assumeRole(johnCreds, "RoleArn", "arn:aws:iam::123456789012:role/Long", "RoleSessionName", "s1")
 	_, other := e.assumeRole(johnCreds, "RoleArn", "arn:aws:iam::123456789012:role/Long", "RoleSessionName", "s2")
@@ -137,6 +139,7 @@ func TestAuthentication(t *testing.T) {
 // TestAuditFailureIssuesNothing: when the trail cannot be written, the
 // caller gets InternalFailure (500, Receiver) and no session exists.
 func TestAuditFailureIssuesNothing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, seedConfig)
 	e.trail.mu.Lock()
 	e.trail.Fail = errors.New("disk full")
@@ -159,6 +162,7 @@ func TestAuditFailureIssuesNothing(t *testing.T) {
 // TestSessionPolicies: Policy is validated, reported in PackedPolicySize
 // and restricts what the session may do.
 func TestSessionPolicies(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, seedConfig)
 	long := "arn:aws:iam::123456789012:role/Long"
 	short := "arn:aws:iam::123456789012:role/Short"
@@ -188,6 +192,7 @@ func TestSessionPolicies(t *testing.T) {
 
 // TestClientIP: X-Forwarded-For is believed only from trusted proxies.
 func TestClientIP(t *testing.T) {
+	t.Parallel()
 	svc := &Service{proxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}
 	tests := []struct {
 		name, remote, xff, want string

@@ -31,6 +31,7 @@ func openPostgres(t testing.TB) store.Store {
 // key-encryption key; a session issued by one works on the other, and a
 // revocation made on one takes effect on the other at once.
 func TestRevocationAcrossReplicas(t *testing.T) {
+	t.Parallel()
 	for _, backend := range []struct {
 		name string
 		open func(testing.TB) store.Store
@@ -71,6 +72,7 @@ func TestRevocationAcrossReplicas(t *testing.T) {
 // TestExpiredTokenFixedClock: the session expires exactly at Expiration on
 // every replica.
 func TestExpiredTokenFixedClock(t *testing.T) {
+	t.Parallel()
 	st := openTestStore(t)
 	a := newEnvOn(t, seedConfig, st)
 	b := newEnvOn(t, seedConfig, st, withOptions(func(o *Options) { o.Rand = &counterRand{n: 1 << 40} }))

@@ -145,6 +145,7 @@ func samlForm(roleARN, providerARN, assertion string, kv ...string) map[string][
 // TestVector3_SAMLEmptyArns: RoleArn="" and PrincipalArn="" give four
 // validation errors (pattern and length of each).
 func TestVector3_SAMLEmptyArns(t *testing.T) {
+	t.Parallel()
 	e := newSAMLEnv(t)
 	r := e.do(nil, samlForm("", "", exampleAssertion(t, nil)))
 	wantError(t, r, http.StatusBadRequest, CodeValidationError, "")
@@ -173,6 +174,7 @@ func TestVector3_SAMLEmptyArns(t *testing.T) {
 
 // TestVector10_AssumeRoleWithSAML: the SAML cases of vector 10.
 func TestVector10_AssumeRoleWithSAML(t *testing.T) {
+	t.Parallel()
 	e := newSAMLEnv(t)
 	tests := []struct {
 		name    string
@@ -276,6 +278,7 @@ func TestVector10_AssumeRoleWithSAML(t *testing.T) {
 
 // TestNameQualifierVector is the NameQualifier vector of STS-SPEC §5.
 func TestNameQualifierVector(t *testing.T) {
+	t.Parallel()
 	if got := NameQualifier("https://example.com/saml", "123456789012", "MySAMLIdP"); got != "1uAJanUnBc2XeUkHURMht+xam2c=" {
 		t.Fatalf("NameQualifier = %q", got)
 	}
@@ -285,6 +288,7 @@ func TestNameQualifierVector(t *testing.T) {
 // event with the source identity in requestParameters and
 // responseElements, and no secret.
 func TestVector15_SAMLAudit(t *testing.T) {
+	t.Parallel()
 	e := newSAMLEnv(t)
 	r := e.do(nil, samlForm(fedDevRoleARN, mySAMLIdP, exampleAssertion(t, func(s *assertionSpec) {
 		setAttr(s, attributes.AttrPrincipalTagPrefix+"Department", "Engineering")
@@ -338,6 +342,7 @@ func extractRequestID(t testing.TB, body []byte) string {
 // TestSAMLChainKeepsSourceIdentity: seed scenarios 5 and 6 started with
 // AssumeRoleWithSAML on idpbridge's own provider (metadata: self).
 func TestSAMLChainKeepsSourceIdentity(t *testing.T) {
+	t.Parallel()
 	e := newSAMLEnv(t)
 	critical := func(si string) string {
 		return signedResponse(t, assertionSpec{

@@ -12,6 +12,7 @@ import (
 )
 
 func TestMergeTags(t *testing.T) {
+	t.Parallel()
 	got := mergeTags([]Tag{{"Team", "a"}, {"Star", "3"}}, []Tag{{"star", "1"}}, []Tag{{"TEAM", "b"}, {"New", "n"}})
 	want := []Tag{{"TEAM", "b"}, {"star", "1"}, {"New", "n"}}
 	if !reflect.DeepEqual(got, want) {
@@ -26,6 +27,7 @@ func TestMergeTags(t *testing.T) {
 }
 
 func TestSubjectTypeAndRolePairs(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"urn:oasis:names:tc:SAML:2.0:nameid-format:transient":    "transient",
 		"urn:oasis:names:tc:SAML:2.0:nameid-format:persistent":   "persistent",
@@ -59,6 +61,7 @@ func TestSubjectTypeAndRolePairs(t *testing.T) {
 // TestSessionTokenSealing: a token opens only with its key-encryption key
 // and for its own access key ID.
 func TestSessionTokenSealing(t *testing.T) {
+	t.Parallel()
 	a, _ := newSealer(testKEK)
 	b, _ := newSealer(bytes.Repeat([]byte{7}, 32))
 	c := &sessionClaims{AccessKeyID: "ASIAQ3EGVEXAMPLE0001", Secret: "s", Account: acctA, RoleARN: devRoleARN, SessionName: "x1"}
@@ -89,6 +92,7 @@ func TestSessionTokenSealing(t *testing.T) {
 }
 
 func TestParseJWKS(t *testing.T) {
+	t.Parallel()
 	rsaKey := newJWTKey(t, "u1")
 	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	ecJWK := map[string]string{"kty": "EC", "crv": "P-256",

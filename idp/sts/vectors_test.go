@@ -17,6 +17,7 @@ import (
 
 // TestVector1_RoleSessionNameLength: a 65-character name and one with ':'.
 func TestVector1_RoleSessionNameLength(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, seedConfig)
 	long := strings.Repeat("s", 65)
 	tests := []struct {
@@ -40,6 +41,7 @@ func TestVector1_RoleSessionNameLength(t *testing.T) {
 
 // TestVector2_MalformedRoleArn: an ARN that is not one.
 func TestVector2_MalformedRoleArn(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, seedConfig)
 	tests := []struct{ arn string }{
 		{"nothing-valid-in-here"},
@@ -58,6 +60,7 @@ func TestVector2_MalformedRoleArn(t *testing.T) {
 
 // TestVector4_SourceIdentityRules: short, space, aws: prefix in any case.
 func TestVector4_SourceIdentityRules(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, seedConfig)
 	pattern := `Member must satisfy regular expression pattern: [\w+=,.@-]*`
 	tests := []struct{ value, rule string }{
@@ -79,6 +82,7 @@ func TestVector4_SourceIdentityRules(t *testing.T) {
 // TestVector5_DurationSeconds: model range, MaxSessionDuration and the
 // one-hour chaining limit.
 func TestVector5_DurationSeconds(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, seedConfig)
 	short := "arn:aws:iam::123456789012:role/Short"
 	long := "arn:aws:iam::123456789012:role/Long"
@@ -124,6 +128,7 @@ func TestVector5_DurationSeconds(t *testing.T) {
 // TestVector6_PrincipalsSameAndCrossAccount: who a trust policy lets in
 // with and without identity policies.
 func TestVector6_PrincipalsSameAndCrossAccount(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, vector6Config())
 	role := func(name string) string { return "arn:aws:iam::123456789012:role/" + name }
 	tests := []struct {
@@ -179,6 +184,7 @@ func vector6Config() string {
 // TestVector7_SeedScenario1: DevUser may set DevUser as source identity and
 // nothing else.
 func TestVector7_SeedScenario1(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, seedConfig)
 	t.Run("DevUser", func(t *testing.T) {
 		res, _ := e.assumeRole(devCreds, "RoleArn", devRoleARN, "RoleSessionName", "Dev-project", "SourceIdentity", "DevUser")
@@ -210,6 +216,7 @@ func TestVector7_SeedScenario1(t *testing.T) {
 // TestVector8_SeedScenario6: the source identity is kept across a chained
 // cross-account call and cannot be changed.
 func TestVector8_SeedScenario6(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, seedConfig)
 	first, saanvi := e.assumeRole(opCreds, "RoleArn", critRoleARN, "RoleSessionName", "Saanvi", "SourceIdentity", "Saanvi")
 	if first.SourceIdentity != "Saanvi" {
@@ -244,6 +251,7 @@ func TestVector8_SeedScenario6(t *testing.T) {
 // TestVector9_SessionTags: TagSession, tag rules, transitive keys, and the
 // merge of tags across a chain.
 func TestVector9_SessionTags(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, seedConfig)
 	t.Run("tags without TagSession", func(t *testing.T) {
 		role := "arn:aws:iam::123456789012:role/NoSetSourceIdentity"
@@ -362,6 +370,7 @@ func TestVector9_SessionTags(t *testing.T) {
 // TestVector12_GetCallerIdentity: no permission needed; a session sees its
 // assumed-role ARN.
 func TestVector12_GetCallerIdentity(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, seedConfig)
 	t.Run("under explicit Deny", func(t *testing.T) {
 		var res GetCallerIdentityResult
@@ -391,6 +400,7 @@ func TestVector12_GetCallerIdentity(t *testing.T) {
 // TestVector13_ClockSkewAndExpiry: 16 minutes of skew is refused, 14 is
 // accepted; expired session credentials are ExpiredToken.
 func TestVector13_ClockSkewAndExpiry(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, seedConfig)
 	t.Run("signed 16 minutes ago", func(t *testing.T) {
 		r := e.do(&devCreds, form("GetCallerIdentity"), testNow.Add(-16*time.Minute))
@@ -417,6 +427,7 @@ func TestVector13_ClockSkewAndExpiry(t *testing.T) {
 // TestVector14_ConditionSemantics: the condition cases of vector 14,
 // evaluated through AssumeRole trust policies.
 func TestVector14_ConditionSemantics(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, seedConfig)
 	role := func(n string) string { return "arn:aws:iam::123456789012:role/" + n }
 	_, session := e.assumeRole(johnCreds, "RoleArn", role("Long"), "RoleSessionName", "JohnDoe")
@@ -447,6 +458,7 @@ func TestVector14_ConditionSemantics(t *testing.T) {
 // code and message and a null responseElements; its requestID is the
 // response's RequestId.
 func TestVector15_AuditOfDenial(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, seedConfig)
 	r := e.do(&devCreds, form("AssumeRole", "RoleArn", devRoleARN, "RoleSessionName", "Dev-project", "SourceIdentity", "Bob"))
 	if r.status != http.StatusForbidden {

@@ -156,6 +156,7 @@ func webForm(role, token string, kv ...string) map[string][]string {
 // TestVector11_AssumeRoleWithWebIdentity: the web identity cases of
 // vector 11, and the other §5 errors.
 func TestVector11_AssumeRoleWithWebIdentity(t *testing.T) {
+	t.Parallel()
 	w := newWebEnv(t)
 	with := func(edit func(map[string]any)) string {
 		c := seedToken("Saanvi")
@@ -224,6 +225,7 @@ func TestVector11_AssumeRoleWithWebIdentity(t *testing.T) {
 // TestWebIdentityRemoteKeys: keys by discovery, refetched for an unknown
 // key, and IDPCommunicationError when the provider is unreachable.
 func TestWebIdentityRemoteKeys(t *testing.T) {
+	t.Parallel()
 	w := newWebEnv(t)
 	tok := func(k *jwtKey) string {
 		return k.sign(t, map[string]any{"sub": "svc", "aud": "remote_client", "iss": w.remoteURL, "exp": testNow.Add(time.Hour).Unix()})

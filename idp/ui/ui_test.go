@@ -10,6 +10,7 @@ import (
 )
 
 func TestEmbeddedPagesLoad(t *testing.T) {
+	t.Parallel()
 	p, err := Load(templates.FS, "error")
 	if err != nil {
 		t.Fatal(err)
@@ -36,6 +37,7 @@ func TestEmbeddedPagesLoad(t *testing.T) {
 }
 
 func TestMissingRequiredPage(t *testing.T) {
+	t.Parallel()
 	fsys := fstest.MapFS{"layout.html": {Data: []byte(`{{define "layout"}}x{{end}}`)}}
 	if _, err := Load(fsys, "login"); err == nil || !strings.Contains(err.Error(), "login.html") {
 		t.Fatalf("Load = %v, want an error naming login.html", err)
@@ -43,6 +45,7 @@ func TestMissingRequiredPage(t *testing.T) {
 }
 
 func TestRenderErrorLeavesNoHalfPage(t *testing.T) {
+	t.Parallel()
 	fsys := fstest.MapFS{
 		"layout.html": {Data: []byte(`{{define "layout"}}<p>start</p>{{template "content" .}}{{end}}`)},
 		"bad.html":    {Data: []byte(`{{define "content"}}{{.Missing.Field}}{{end}}`)},

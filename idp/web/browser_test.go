@@ -14,6 +14,7 @@ import (
 // on the portal listing their application, then sign out. It proves that
 // a browser's own Origin, cookies and redirects pass our checks.
 func TestBrowserSignIn(t *testing.T) {
+	t.Parallel()
 	s := sqliteStore(t)
 	seedUsers(t, s)
 	ti := newTestIdP(t, s, false)

@@ -15,6 +15,7 @@ import (
 )
 
 func TestLoginFlow(t *testing.T) {
+	t.Parallel()
 	s := sqliteStore(t)
 	seedUsers(t, s)
 	ti := newTestIdP(t, s, false)
@@ -59,6 +60,7 @@ func TestLoginFlow(t *testing.T) {
 }
 
 func TestCurrentSession(t *testing.T) {
+	t.Parallel()
 	s := sqliteStore(t)
 	seedUsers(t, s)
 	ti := newTestIdP(t, s, false, func(_ *testing.T, o *IdPOptions) { o.SessionLifetime = time.Hour })
@@ -95,6 +97,7 @@ func TestCurrentSession(t *testing.T) {
 }
 
 func TestLoginCSRF(t *testing.T) {
+	t.Parallel()
 	s := sqliteStore(t)
 	seedUsers(t, s)
 	ti := newTestIdP(t, s, false)
@@ -156,6 +159,7 @@ func TestLoginCSRF(t *testing.T) {
 }
 
 func TestSessionFixation(t *testing.T) {
+	t.Parallel()
 	s := sqliteStore(t)
 	seedUsers(t, s)
 	ti := newTestIdP(t, s, false)
@@ -209,6 +213,7 @@ func requestWithCookie(name, value string) *http.Request {
 }
 
 func TestNoEnumeration(t *testing.T) {
+	t.Parallel()
 	s := sqliteStore(t)
 	seedUsers(t, s)
 	ti := newTestIdP(t, s, false)
@@ -267,6 +272,7 @@ func TestNoEnumeration(t *testing.T) {
 }
 
 func TestOpenRedirect(t *testing.T) {
+	t.Parallel()
 	s := sqliteStore(t)
 	seedUsers(t, s)
 	ti := newTestIdP(t, s, false)
@@ -292,6 +298,7 @@ func TestOpenRedirect(t *testing.T) {
 // TestLoginURLRoundTrip is the contract idp/sso relies on: the browser sent
 // to LoginURL(next) ends, once signed in, exactly at next.
 func TestLoginURLRoundTrip(t *testing.T) {
+	t.Parallel()
 	s := sqliteStore(t)
 	seedUsers(t, s)
 	ti := newTestIdP(t, s, false)
@@ -320,6 +327,7 @@ func TestLoginURLRoundTrip(t *testing.T) {
 }
 
 func TestLogoutInvalidatesServerSide(t *testing.T) {
+	t.Parallel()
 	s := sqliteStore(t)
 	seedUsers(t, s)
 	ti := newTestIdP(t, s, false)
@@ -359,6 +367,7 @@ func TestLogoutInvalidatesServerSide(t *testing.T) {
 }
 
 func TestEndForSingleLogout(t *testing.T) {
+	t.Parallel()
 	s := sqliteStore(t)
 	seedUsers(t, s)
 	ti := newTestIdP(t, s, false)
@@ -388,6 +397,7 @@ func TestEndForSingleLogout(t *testing.T) {
 }
 
 func TestUserDisableRevokesAtOnce(t *testing.T) {
+	t.Parallel()
 	s := sqliteStore(t)
 	seedUsers(t, s)
 	ti := newTestIdP(t, s, false)
@@ -425,6 +435,7 @@ func TestUserDisableRevokesAtOnce(t *testing.T) {
 }
 
 func TestAuditFailClosed(t *testing.T) {
+	t.Parallel()
 	s := sqliteStore(t)
 	seedUsers(t, s)
 	ti := newTestIdP(t, s, false)
@@ -452,6 +463,7 @@ func TestAuditFailClosed(t *testing.T) {
 }
 
 func TestPasswordNeverRecorded(t *testing.T) {
+	t.Parallel()
 	s := sqliteStore(t)
 	seedUsers(t, s)
 	ti := newTestIdP(t, s, false)
@@ -470,6 +482,7 @@ func TestPasswordNeverRecorded(t *testing.T) {
 }
 
 func TestCookieFlags(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name              string
 		tls               bool
@@ -509,6 +522,7 @@ func TestCookieFlags(t *testing.T) {
 }
 
 func TestStatic(t *testing.T) {
+	t.Parallel()
 	s := sqliteStore(t)
 	ti := newTestIdP(t, s, false)
 	b := ti.browser()
@@ -523,6 +537,7 @@ func TestStatic(t *testing.T) {
 }
 
 func TestRequireAdmin(t *testing.T) {
+	t.Parallel()
 	s := sqliteStore(t)
 	seedUsers(t, s)
 	ti := newTestIdP(t, s, false)

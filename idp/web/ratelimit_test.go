@@ -21,6 +21,7 @@ func limits(user, addr int, window time.Duration) testOption {
 }
 
 func TestRateLimitPerUser(t *testing.T) {
+	t.Parallel()
 	s := sqliteStore(t)
 	seedUsers(t, s)
 	ti := newTestIdP(t, s, false, limits(3, 100, 10*time.Minute))
@@ -73,6 +74,7 @@ func TestRateLimitPerUser(t *testing.T) {
 }
 
 func TestRateLimitSuccessClearsTheName(t *testing.T) {
+	t.Parallel()
 	s := sqliteStore(t)
 	seedUsers(t, s)
 	ti := newTestIdP(t, s, false, limits(3, 100, 10*time.Minute))
@@ -90,6 +92,7 @@ func TestRateLimitSuccessClearsTheName(t *testing.T) {
 }
 
 func TestRateLimitPerAddress(t *testing.T) {
+	t.Parallel()
 	s := sqliteStore(t)
 	seedUsers(t, s)
 	ti := newTestIdP(t, s, false, limits(100, 4, time.Minute))
@@ -108,6 +111,7 @@ func TestRateLimitPerAddress(t *testing.T) {
 // TestRateLimitSharedByReplicas: two servers on one PostgreSQL database
 // count the same failures and honour each other's sessions and logouts.
 func TestRateLimitSharedByReplicas(t *testing.T) {
+	t.Parallel()
 	dbURL := pgtest.Schema(t)
 	sa := postgresStore(t, dbURL)
 	seedUsers(t, sa)
@@ -152,6 +156,7 @@ func TestRateLimitSharedByReplicas(t *testing.T) {
 }
 
 func TestClientAddr(t *testing.T) {
+	t.Parallel()
 	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8")}
 	for _, tc := range []struct {
 		name, remote string
@@ -188,6 +193,7 @@ func TestClientAddr(t *testing.T) {
 }
 
 func TestSafeNext(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ in, want string }{
 		{"/", "/"},
 		{"/saml/sso?SAMLRequest=abc%2B%2F&RelayState=x", "/saml/sso?SAMLRequest=abc%2B%2F&RelayState=x"},
@@ -212,6 +218,7 @@ func TestSafeNext(t *testing.T) {
 }
 
 func TestOrigin(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"http://localhost:8080":          "http://localhost:8080",
 		"https://IdP.Example.com:443/x":  "https://idp.example.com",

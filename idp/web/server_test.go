@@ -11,6 +11,7 @@ import (
 )
 
 func TestHealthAndReady(t *testing.T) {
+	t.Parallel()
 	ready := errors.New("database down")
 	s := NewServer(Options{Ready: CheckerFunc(func(context.Context) error { return ready })})
 	srv := httptest.NewServer(s)
@@ -43,6 +44,7 @@ func TestHealthAndReady(t *testing.T) {
 }
 
 func TestRecoverAnswers500WithoutDetail(t *testing.T) {
+	t.Parallel()
 	var logged strings.Builder
 	s := NewServer(Options{Logger: testLogger(&logged)})
 	s.HandleFunc("GET /boom", func(http.ResponseWriter, *http.Request) { panic("secret detail") })
@@ -57,6 +59,7 @@ func TestRecoverAnswers500WithoutDetail(t *testing.T) {
 }
 
 func TestBodyLimit(t *testing.T) {
+	t.Parallel()
 	s := NewServer(Options{MaxBodyBytes: 1024})
 	s.HandleFunc("POST /echo", func(w http.ResponseWriter, r *http.Request) {
 		if _, err := io.ReadAll(r.Body); err != nil {

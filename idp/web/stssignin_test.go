@@ -369,6 +369,7 @@ func sessionCreds(t *testing.T, w *httptest.ResponseRecorder) (secret, token str
 // inside <details>; the STS's audit record has the client address behind
 // the trusted proxy; no credential reaches the log.
 func TestSTSSignInOneRole(t *testing.T) {
+	t.Parallel()
 	e := newSigninEnv(t)
 	resp := signinResponse(t, signinSpec{Roles: []string{pair(signinDevRole)}, SourceIdentity: "Saanvi"})
 	w := e.postRaw(url.Values{"SAMLResponse": {resp}, "RelayState": {"ignored"}}.Encode(), "application/x-www-form-urlencoded",
@@ -433,6 +434,7 @@ func TestSTSSignInOneRole(t *testing.T) {
 // STS; its form posts back the same response with the chosen role, and
 // that role is assumed, the assertion verified once.
 func TestSTSSignInChooser(t *testing.T) {
+	t.Parallel()
 	e := newSigninEnv(t)
 	resp := signinResponse(t, signinSpec{
 		// Either order, and a duplicate listed once.
@@ -479,6 +481,7 @@ func TestSTSSignInChooser(t *testing.T) {
 // its response, or whose role the response does not name, is refused
 // before the STS is called, so the assertion stays usable.
 func TestSTSSignInChoiceRefused(t *testing.T) {
+	t.Parallel()
 	e := newSigninEnv(t)
 	resp := signinResponse(t, signinSpec{Roles: []string{pair(signinDevRole), pair(signinOpsRole)}, SourceIdentity: "Saanvi"})
 	form, _ := chooserForm(t, e.post(url.Values{"SAMLResponse": {resp}}))
@@ -520,6 +523,7 @@ func TestSTSSignInChoiceRefused(t *testing.T) {
 // TestSTSSignInBadInput: what is not a usable SAML response gets an error
 // page that names the problem, never a panic, and the STS is not called.
 func TestSTSSignInBadInput(t *testing.T) {
+	t.Parallel()
 	e := newSigninEnv(t)
 	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 	const resp = `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol">`
@@ -584,6 +588,7 @@ func TestSTSSignInBadInput(t *testing.T) {
 // whose trust policy does not name the provider is denied; an assertion
 // whose signature broke is an invalid token.
 func TestSTSSignInSTSRefusals(t *testing.T) {
+	t.Parallel()
 	e := newSigninEnv(t)
 	resp := signinResponse(t, signinSpec{Roles: []string{pair(signinDevRole)}, SourceIdentity: "Saanvi"})
 	sessionCreds(t, e.post(url.Values{"SAMLResponse": {resp}}))
@@ -618,6 +623,7 @@ func TestSTSSignInSTSRefusals(t *testing.T) {
 // TestSTSSignInLineBreaks: a SAMLResponse wrapped in lines (some IdPs do)
 // is read, and the chooser's token survives a browser turning LF into CRLF.
 func TestSTSSignInLineBreaks(t *testing.T) {
+	t.Parallel()
 	e := newSigninEnv(t)
 	resp := signinResponse(t, signinSpec{Roles: []string{pair(signinDevRole), pair(signinOpsRole)}})
 	var wrapped strings.Builder
@@ -634,6 +640,7 @@ func TestSTSSignInLineBreaks(t *testing.T) {
 }
 
 func TestNewSTSSignInOptions(t *testing.T) {
+	t.Parallel()
 	pages, err := ui.Load(templates.FS, "error")
 	if err != nil {
 		t.Fatal(err)
@@ -663,6 +670,7 @@ func TestNewSTSSignInOptions(t *testing.T) {
 }
 
 func TestExpiresIn(t *testing.T) {
+	t.Parallel()
 	for d, want := range map[time.Duration]string{
 		-time.Second:                    "already expired",
 		0:                               "already expired",

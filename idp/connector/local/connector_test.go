@@ -56,6 +56,7 @@ func (c *countingVerify) verify(hash, password string) (bool, error) {
 }
 
 func TestAuthenticate(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	addUser(t, s, store.User{
 		Username: "DiegoRamirez",
@@ -137,6 +138,7 @@ func TestAuthenticate(t *testing.T) {
 }
 
 func TestDummyHashHasTheCostOfRealHashes(t *testing.T) {
+	t.Parallel()
 	c, err := local.New(newStore(t), local.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -147,6 +149,7 @@ func TestDummyHashHasTheCostOfRealHashes(t *testing.T) {
 }
 
 func TestActive(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	addUser(t, s, store.User{Username: "alice"}, "pw-alice")
 	addUser(t, s, store.User{Username: "bob", Disabled: true}, "pw-bob")
@@ -169,6 +172,7 @@ func (brokenUsers) GetUser(context.Context, string) (store.User, error) {
 }
 
 func TestDirectoryFailureIsAnError(t *testing.T) {
+	t.Parallel()
 	c, err := local.New(brokenUsers{}, local.Options{Params: cheap})
 	if err != nil {
 		t.Fatal(err)
@@ -182,6 +186,7 @@ func TestDirectoryFailureIsAnError(t *testing.T) {
 }
 
 func TestCorruptHashIsAnError(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	now := time.Now()
 	if err := s.CreateUser(ctx, store.User{Username: "eve", PasswordHash: "plaintext", CreatedAt: now, UpdatedAt: now}); err != nil {

@@ -12,6 +12,7 @@ import (
 var cheap = Params{Time: 1, Memory: 64, Threads: 1, SaltLen: 16, KeyLen: 32}
 
 func TestHashVerify(t *testing.T) {
+	t.Parallel()
 	h, err := HashPassword(rand.Reader, "correct horse", cheap)
 	if err != nil {
 		t.Fatal(err)
@@ -40,6 +41,7 @@ func TestHashVerify(t *testing.T) {
 }
 
 func TestSaltsDiffer(t *testing.T) {
+	t.Parallel()
 	a, _ := HashPassword(rand.Reader, "pw", cheap)
 	b, _ := HashPassword(rand.Reader, "pw", cheap)
 	if a == b {
@@ -48,6 +50,7 @@ func TestSaltsDiffer(t *testing.T) {
 }
 
 func TestFixedSaltIsDeterministic(t *testing.T) {
+	t.Parallel()
 	a, _ := HashPassword(bytes.NewReader(make([]byte, 16)), "pw", cheap)
 	b, _ := HashPassword(bytes.NewReader(make([]byte, 16)), "pw", cheap)
 	if a != b {
@@ -56,6 +59,7 @@ func TestFixedSaltIsDeterministic(t *testing.T) {
 }
 
 func TestRefusesEmptyAndHuge(t *testing.T) {
+	t.Parallel()
 	if _, err := HashPassword(rand.Reader, "", cheap); err == nil {
 		t.Error("empty password hashed")
 	}
@@ -65,6 +69,7 @@ func TestRefusesEmptyAndHuge(t *testing.T) {
 }
 
 func TestBadHashes(t *testing.T) {
+	t.Parallel()
 	for _, h := range []string{
 		"",
 		"plaintext",
@@ -82,6 +87,7 @@ func TestBadHashes(t *testing.T) {
 }
 
 func TestDefaultParamsMeetRFC9106(t *testing.T) {
+	t.Parallel()
 	// RFC 9106 §4, second recommended option: t=3, m=2^16 KiB, p=4, 128-bit salt, 256-bit tag.
 	p := DefaultParams
 	if p.Time < 3 || p.Memory < 64*1024 || p.Threads < 4 || p.SaltLen < 16 || p.KeyLen < 32 {

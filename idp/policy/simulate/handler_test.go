@@ -37,6 +37,7 @@ func requestBody(t *testing.T, tc simCase) string {
 }
 
 func TestHandler(t *testing.T) {
+	t.Parallel()
 	h := Handler(HandlerConfig{})
 	for _, tc := range simCases {
 		if len(tc.files) == 0 {
@@ -72,6 +73,7 @@ func TestHandler(t *testing.T) {
 }
 
 func TestHandlerWireFormat(t *testing.T) {
+	t.Parallel()
 	// The exact field names are a contract.
 	w := post(t, Handler(HandlerConfig{}), `{"policies":["{\"Statement\":{\"Sid\":\"A\",\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\"}}"],
 		"action":"s3:GetObject","resource":"arn:aws:s3:::b/k","context":{"single":"v","multi":["a","b"]}}`)
@@ -98,6 +100,7 @@ func TestHandlerWireFormat(t *testing.T) {
 }
 
 func TestHandlerRefusals(t *testing.T) {
+	t.Parallel()
 	malformed := string(loadDocs(t, []string{"malformed.json"})[0].JSON)
 	tests := []struct {
 		name        string
@@ -157,6 +160,7 @@ type fakePrincipals struct {
 func (f fakePrincipals) Lookup(ref Ref) (Resolved, error) { return f.LookupFunc(ref) }
 
 func TestHandlerConfiguredPrincipal(t *testing.T) {
+	t.Parallel()
 	trust := loadDocs(t, []string{"trust.json"})[0]
 	var gotRef Ref
 	ps := fakePrincipals{LookupFunc: func(ref Ref) (Resolved, error) {

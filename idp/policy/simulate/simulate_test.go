@@ -156,6 +156,7 @@ func loadDocs(t *testing.T, files []string) []Document {
 }
 
 func TestRun(t *testing.T) {
+	t.Parallel()
 	for _, tc := range simCases {
 		t.Run(tc.name, func(t *testing.T) {
 			out, err := Run(Input{Policies: loadDocs(t, tc.files), Action: tc.action, Resource: tc.resource, Principal: tc.principal, Context: tc.context})
@@ -170,6 +171,7 @@ func TestRun(t *testing.T) {
 }
 
 func TestRunDoesNotModifyTheGivenContext(t *testing.T) {
+	t.Parallel()
 	given := ctxOf("k", "v")
 	out, err := Run(Input{Action: "s3:GetObject", Resource: "*", Principal: alice, Context: given})
 	if err != nil {
@@ -185,6 +187,7 @@ func TestRunDoesNotModifyTheGivenContext(t *testing.T) {
 }
 
 func TestRunRefusals(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		in        Input
@@ -238,6 +241,7 @@ func TestRunRefusals(t *testing.T) {
 }
 
 func TestParsePrincipal(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		in   string
@@ -275,6 +279,7 @@ func TestParsePrincipal(t *testing.T) {
 }
 
 func TestRunParsedDocument(t *testing.T) {
+	t.Parallel()
 	p, err := policy.Parse(loadDocs(t, []string{"trust.json"})[0].JSON)
 	if err != nil {
 		t.Fatal(err)

@@ -30,6 +30,7 @@ func isRefused(err error) bool {
 }
 
 func TestAuditAppendOnly(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := newStore(t).(*postgres.DB)
 	now := time.Now().UTC()
@@ -78,6 +79,7 @@ func TestAuditAppendOnly(t *testing.T) {
 // idpbridge as a role that does not own the tables: it can append, read
 // and create next month's partition, and nothing else.
 func TestAuditNonOwnerRole(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	schemaURL := pgtest.Schema(t)
 	owner, err := postgres.Open(ctx, schemaURL, postgres.Options{})
@@ -173,6 +175,7 @@ func TestAuditNonOwnerRole(t *testing.T) {
 // partition cannot be created; the function warns instead of failing, and
 // appends keep working.
 func TestAuditEnsurePartitionAfterDefault(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := newStore(t).(*postgres.DB)
 	at := time.Date(2033, 2, 3, 0, 0, 0, 0, time.UTC)

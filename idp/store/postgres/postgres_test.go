@@ -32,21 +32,35 @@ func newStore(t testing.TB) store.Store {
 	return db
 }
 
-func TestConformance(t *testing.T) { storetest.Run(t, newStore) }
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, newStore)
+}
 
-func TestSTS(t *testing.T) { storetest.RunSTS(t, newStore) }
+func TestSTS(t *testing.T) {
+	t.Parallel()
+	storetest.RunSTS(t, newStore)
+}
 
-func TestWebSessions(t *testing.T) { storetest.RunWebSessions(t, newStore) }
+func TestWebSessions(t *testing.T) {
+	t.Parallel()
+	storetest.RunWebSessions(t, newStore)
+}
 
-func TestAudit(t *testing.T) { storetest.RunAudit(t, newStore) }
+func TestAudit(t *testing.T) {
+	t.Parallel()
+	storetest.RunAudit(t, newStore)
+}
 
 func TestMigrations(t *testing.T) {
+	t.Parallel()
 	storetest.RunMigrations(t, "postgres", func(t *testing.T, fsys fs.FS) store.Store {
 		return open(t, postgres.Options{Migrations: fsys})
 	})
 }
 
 func TestOpenUnreachable(t *testing.T) {
+	t.Parallel()
 	_, err := postgres.Open(context.Background(), "postgres://idp:s3cret@127.0.0.1:1/x?connect_timeout=2", postgres.Options{})
 	if err == nil {
 		t.Fatal("Open of a closed port succeeded")

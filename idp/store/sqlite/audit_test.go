@@ -13,6 +13,7 @@ import (
 )
 
 func TestAuditAppendOnly(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "idpbridge.db")
 	db, err := sqlite.Open(ctx, path, sqlite.Options{})

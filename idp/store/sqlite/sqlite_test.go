@@ -2,9 +2,12 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"io/fs"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,15 +34,28 @@ func newStore(t testing.TB) store.Store {
 	return db
 }
 
-func TestConformance(t *testing.T) { storetest.Run(t, newStore) }
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, newStore)
+}
 
-func TestSTS(t *testing.T) { storetest.RunSTS(t, newStore) }
+func TestSTS(t *testing.T) {
+	t.Parallel()
+	storetest.RunSTS(t, newStore)
+}
 
-func TestWebSessions(t *testing.T) { storetest.RunWebSessions(t, newStore) }
+func TestWebSessions(t *testing.T) {
+	t.Parallel()
+	storetest.RunWebSessions(t, newStore)
+}
 
-func TestAudit(t *testing.T) { storetest.RunAudit(t, newStore) }
+func TestAudit(t *testing.T) {
+	t.Parallel()
+	storetest.RunAudit(t, newStore)
+}
 
 func TestMigrations(t *testing.T) {
+	t.Parallel()
 	storetest.RunMigrations(t, "sqlite", func(t *testing.T, fsys fs.FS) store.Store {
 		return open(t, sqlite.Options{Migrations: fsys})
 	})
@@ -50,7 +66,13 @@ func BenchmarkStore(b *testing.B) { storetest.Bench(b, newStore) }
 // same process instead of failing when SQLite's busy timeout (here 10ms)
 // runs out, and a waiter whose context ends gives up with that error.
 func TestWritersQueue(t *testing.T) {
-	db := open(t, sqlite.Options{BusyTimeout: 10 * time.Millisecond})
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "idpbridge.db")
+	db, err := sqlite.Open(context.Background(), path, sqlite.Options{BusyTimeout: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
 	if _, err := db.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -70,14 +92,34 @@ func TestWritersQueue(t *testing.T) {
 	if err := db.InTx(ctx, func(store.Tx) error { return nil }); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("a waiter whose context ended: %v, want context.DeadlineExceeded", err)
 	}
+	queued := &doneWatch{Context: context.Background(), called: make(chan struct{})}
 	second := make(chan error, 1)
 	go func() {
-		second <- db.InTx(context.Background(), func(tx store.Tx) error {
+		second <- db.InTx(queued, func(tx store.Tx) error {
 			return tx.CreateUser(context.Background(), store.User{Username: "queued", PasswordHash: "x",
 				Attributes: map[string][]string{}, CreatedAt: time.Now(), UpdatedAt: time.Now()})
 		})
 	}()
-	time.Sleep(100 * time.Millisecond) // ten busy timeouts
+	<-queued.called // the second writer waits for its turn
+	// While it waits, another process's writer (a connection of its own
+	// with the same 10ms busy timeout) fails ten times on the lock: ten
+	// busy timeouts have run out.
+	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	for range 10 {
+		_, err := raw.Exec(`BEGIN IMMEDIATE`)
+		if err == nil || !strings.Contains(err.Error(), "SQLITE_BUSY") {
+			t.Fatalf("another process's writer while the lock is held: %v, want SQLITE_BUSY", err)
+		}
+	}
+	select {
+	case err := <-second:
+		t.Fatalf("the queued transaction ended while the first held the lock: %v", err)
+	default:
+	}
 	close(release)
 	if err := <-first; err != nil {
 		t.Fatal(err)
@@ -88,4 +130,17 @@ func TestWritersQueue(t *testing.T) {
 	if _, err := db.GetUser(context.Background(), "queued"); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// doneWatch is a context that closes called when Done is first asked for:
+// InTx asks as it starts to wait for its turn.
+type doneWatch struct {
+	context.Context
+	once   sync.Once
+	called chan struct{}
+}
+
+func (c *doneWatch) Done() <-chan struct{} {
+	c.once.Do(func() { close(c.called) })
+	return c.Context.Done()
 }

@@ -1,10 +1,12 @@
 package storetest
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -34,6 +36,7 @@ func RunAudit(t *testing.T, newStore NewStore) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			s := newStore(t)
 			tc.fn(t, s)
 		})
@@ -240,11 +243,13 @@ func testAuditPagingConcurrent(t *testing.T, s store.Store) {
 	before := ids(lookup(t, s, store.AuditQuery{Limit: 1000}))
 
 	stop := make(chan struct{})
+	inserted := make(chan struct{}, 1) // an insert landed since the pager last looked
 	var wg sync.WaitGroup
 	var insertErr error
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		defer close(inserted)
 		for i := 0; ; i++ {
 			select {
 			case <-stop:
@@ -260,12 +265,24 @@ func testAuditPagingConcurrent(t *testing.T, s store.Store) {
 				insertErr = err
 				return
 			}
+			select {
+			case inserted <- struct{}{}:
+			default:
+			}
 		}
 	}()
 	// Start after the newest existing event, as a listing started then would.
 	q := store.AuditQuery{Limit: 7, After: &store.AuditCursor{EventTime: base.Add(time.Hour), Seq: 0}}
 	var got []string
-	for _, e := range pageAll(t, s, q, func() { time.Sleep(time.Millisecond) }) {
+	// Between pages, wait for an insert that lands after the page was read.
+	between := func() {
+		select {
+		case <-inserted:
+		default:
+		}
+		<-inserted
+	}
+	for _, e := range pageAll(t, s, q, between) {
 		if e.EventID[0] == 'x' {
 			got = append(got, e.EventID)
 		}
@@ -375,16 +392,23 @@ func testAuditChain(t *testing.T, s store.Store) {
 // a moment.
 func sealableEventually(t *testing.T, s store.Store, after store.AuditPos, limit, want int) []store.AuditEvent {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	// Until the test binary's deadline (go test -timeout), yielding the
+	// processor between looks rather than sleeping.
+	wait := context.Background()
+	if d, ok := t.Deadline(); ok {
+		var cancel context.CancelFunc
+		wait, cancel = context.WithDeadline(wait, d.Add(-5*time.Second))
+		defer cancel()
+	}
 	for {
 		got, err := s.ListSealableAuditEvents(ctx, after, limit)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(got) >= want || time.Now().After(deadline) {
+		if len(got) >= want || wait.Err() != nil {
 			return got
 		}
-		time.Sleep(10 * time.Millisecond)
+		runtime.Gosched()
 	}
 }
 

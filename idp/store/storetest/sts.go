@@ -33,6 +33,7 @@ func RunSTS(t *testing.T, newStore NewStore) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			tc.fn(t, newStore(t))
 		})
 	}

@@ -34,6 +34,7 @@ func RunWebSessions(t *testing.T, newStore NewStore) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			s := newStore(t)
 			tc.fn(t, s)
 		})

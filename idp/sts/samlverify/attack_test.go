@@ -318,6 +318,7 @@ func (a attack) input(t testing.TB) string {
 // TestAttackTable: every row of SECURITY.md's attack table is rejected,
 // with the expected code and message, and without a panic.
 func TestAttackTable(t *testing.T) {
+	t.Parallel()
 	for _, tc := range attackTable() {
 		t.Run(tc.name, func(t *testing.T) {
 			p, opt := tc.provider(t), testOptions()

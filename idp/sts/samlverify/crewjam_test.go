@@ -97,6 +97,7 @@ var crewjamAccepts = map[string]bool{
 // alone: it must not panic, and it accepts exactly crewjamAccepts (rows
 // whose input is not base64 do not reach it).
 func TestCrewjamBaseline(t *testing.T) {
+	t.Parallel()
 	for _, tc := range attackTable() {
 		t.Run(tc.name, func(t *testing.T) {
 			raw, err := base64.StdEncoding.DecodeString(tc.input(t))
@@ -125,6 +126,7 @@ func TestCrewjamBaseline(t *testing.T) {
 // TestGoxmldsigSiblings: goxmldsig v1.6.1 on 1,000+ siblings beside a
 // bogus Signature (SECURITY.md says it panicked): an error, no panic.
 func TestGoxmldsigSiblings(t *testing.T) {
+	t.Parallel()
 	sigs := map[string]string{
 		"empty Signature": `<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"/>`,
 		"no SignedInfo":   `<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignatureValue>AAAA</ds:SignatureValue></ds:Signature>`,

@@ -37,6 +37,7 @@ func fuzzSeeds() map[string]build {
 // TestFuzzSeedCorpus keeps testdata/fuzz/FuzzVerify in step with
 // fuzzSeeds; go test -run TestFuzzSeedCorpus -update rewrites it.
 func TestFuzzSeedCorpus(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join("testdata", "fuzz", "FuzzVerify")
 	for name, b := range fuzzSeeds() {
 		path := filepath.Join(dir, name)

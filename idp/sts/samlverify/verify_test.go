@@ -124,6 +124,7 @@ func acceptedTable() []accepted {
 // TestAccepted: valid responses in the forms IdPs send them are accepted,
 // and Verify returns exactly what they say.
 func TestAccepted(t *testing.T) {
+	t.Parallel()
 	for _, tc := range acceptedTable() {
 		t.Run(tc.name, func(t *testing.T) {
 			p := testProvider(t)
@@ -162,6 +163,7 @@ func TestAccepted(t *testing.T) {
 // drops it, so the signature still holds) never truncates a value: the
 // whole text is the value (CVE-2017-11427/8/9).
 func TestCommentsReadWhole(t *testing.T) {
+	t.Parallel()
 	const whole = "victim@corp.test.evil.test"
 	for _, tc := range []struct {
 		name string
@@ -204,6 +206,7 @@ func TestCommentsReadWhole(t *testing.T) {
 // and one second past it. NotOnOrAfter is exclusive: expired from
 // NotOnOrAfter + skew on.
 func TestTimeBoundaries(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		data func(*tmplData)
@@ -242,6 +245,7 @@ func TestTimeBoundaries(t *testing.T) {
 
 // TestMaxOptions: MaxSkew and MaxLifetime move the boundaries.
 func TestMaxOptions(t *testing.T) {
+	t.Parallel()
 	b := build{data: window(-10*time.Second, -10*time.Second, 2*time.Hour, 2*time.Hour)}
 	opt := testOptions()
 	if _, err := Verify(context.Background(), b.encode(t), testProvider(t), opt); err == nil || asError(t, err).Message != MsgLifetime {
@@ -269,6 +273,7 @@ func TestMaxOptions(t *testing.T) {
 // ID), until the later NotOnOrAfter plus skew; its failure is not a
 // rejection but an error of the verifier.
 func TestReplayCache(t *testing.T) {
+	t.Parallel()
 	var calls []string
 	opt := testOptions()
 	opt.Replay = replayFunc(func(_ context.Context, issuer, id string, until time.Time) (bool, error) {
@@ -306,6 +311,7 @@ func TestReplayCache(t *testing.T) {
 // TestOptionsErrors: misconfiguration is an error of the verifier, not a
 // rejection of the response.
 func TestOptionsErrors(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		edit func(*Provider, *Options)
@@ -337,6 +343,7 @@ func TestOptionsErrors(t *testing.T) {
 // TestNoUsableKey: a provider whose pinned keys are all unusable accepts
 // nothing, and says why in Reason.
 func TestNoUsableKey(t *testing.T) {
+	t.Parallel()
 	p := testProvider(t)
 	p.Certs = []*x509.Certificate{key(t, "weak-rsa1024").cert, nil}
 	_, err := Verify(context.Background(), build{assertion: sigSpec{key: "weak-rsa1024", noKeyInfo: true}}.encode(t), p, testOptions())
@@ -348,6 +355,7 @@ func TestNoUsableKey(t *testing.T) {
 // TestSTSVectors: the items of STS-SPEC §9 vector 10 that belong to the
 // verifier.
 func TestSTSVectors(t *testing.T) {
+	t.Parallel()
 	tampered := build{post: func(t testing.TB, doc *etree.Document) {
 		sv := find(t, doc, "Assertion/Signature/SignatureValue")
 		v, _ := base64.StdEncoding.DecodeString(textOf(sv))
@@ -375,6 +383,7 @@ func TestSTSVectors(t *testing.T) {
 // TestRecoverPanic: a panic below Verify becomes InvalidIdentityToken
 // with the panic in Reason.
 func TestRecoverPanic(t *testing.T) {
+	t.Parallel()
 	opt := testOptions()
 	opt.Replay = replayFunc(func(context.Context, string, string, time.Time) (bool, error) { panic("boom") })
 	_, err := Verify(context.Background(), build{}.encode(t), testProvider(t), opt)

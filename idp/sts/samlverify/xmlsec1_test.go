@@ -29,6 +29,7 @@ var xmlsec1Fixtures = []struct {
 }
 
 func TestXmlsec1Interop(t *testing.T) {
+	t.Parallel()
 	for _, fx := range xmlsec1Fixtures {
 		path := filepath.Join("testdata", "TestXmlsec1Interop_"+fx.name+".xml")
 		if *update {

@@ -13,6 +13,7 @@ import (
 
 // TestSDKInterop verifies requests signed by the AWS SDK for Go v2 signer.
 func TestSDKInterop(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name          string
 		req           func(t *testing.T) signedRequest
@@ -120,6 +121,7 @@ func TestSDKInterop(t *testing.T) {
 // TestServerSideRequest verifies a request as a net/http server receives it
 // (Host promoted out of the header map, Content-Length kept as a header).
 func TestServerSideRequest(t *testing.T) {
+	t.Parallel()
 	sr := sdkSign(t, "POST", stsURL, formBody, testToken, "sts", "us-east-1", signedAt)
 	sr.r.Header.Set("Content-Length", "43")
 	sr.r.ContentLength = -1
@@ -136,6 +138,7 @@ func TestServerSideRequest(t *testing.T) {
 // TestPresignedUnsignedPayload accepts a presigned request whose signature
 // leaves the body out, and says so.
 func TestPresignedUnsignedPayload(t *testing.T) {
+	t.Parallel()
 	r, err := http.NewRequest("POST", stsURL+"?Action=GetCallerIdentity&Version=2011-06-15", strings.NewReader("anything"))
 	if err != nil {
 		t.Fatal(err)

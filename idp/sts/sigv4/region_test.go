@@ -3,6 +3,7 @@ package sigv4
 import "testing"
 
 func TestValidRegion(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		region string
 		want   bool

@@ -79,6 +79,7 @@ func (s *stsStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // TestSTSClientRoundTrip sends GetCallerIdentity with the real STS client of
 // the AWS SDK for Go v2 to a server that verifies the signature.
 func TestSTSClientRoundTrip(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		secret     string // the server's copy of the secret

@@ -27,6 +27,7 @@ func setQuery(r *http.Request, fn func(url.Values)) {
 // TestTampering starts from valid signed requests and changes one thing; each
 // case names why the result must be refused.
 func TestTampering(t *testing.T) {
+	t.Parallel()
 	header := func(t *testing.T) signedRequest {
 		return sdkSign(t, "POST", stsURL, formBody, testToken, "sts", "us-east-1", signedAt)
 	}

@@ -8,6 +8,7 @@ import (
 // TestClockSkew covers STS-SPEC §9 vector 13 and the window's edges. The
 // request is signed at 2026-03-01T12:00:00Z.
 func TestClockSkew(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		now     time.Time
@@ -65,6 +66,7 @@ func TestClockSkew(t *testing.T) {
 
 // TestPresignedExpires checks X-Amz-Expires on top of the 15-minute window.
 func TestPresignedExpires(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		expires time.Duration

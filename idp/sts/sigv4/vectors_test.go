@@ -13,6 +13,7 @@ import (
 // published values exactly. The suite signs for service "service" (or "host"
 // in its 2011 edition), so Verify must then refuse the scope for STS.
 func TestAWSTestSuite(t *testing.T) {
+	t.Parallel()
 	const suiteSecret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 	tests := []struct {
 		name      string

@@ -15,8 +15,8 @@ import (
 const ChromiumPath = "/usr/bin/chromium"
 
 // New starts a fresh headless browser (its own profile in a temporary
-// folder) and returns a chromedp context that ends with the test or after
-// 90 seconds. Without chromium the test fails under CI=true and is skipped
+// folder) and returns a chromedp context that ends with the test, or
+// shortly before the test binary's deadline (go test -timeout). Without chromium the test fails under CI=true and is skipped
 // otherwise, saying how to install it.
 func New(t *testing.T) context.Context {
 	t.Helper()
@@ -39,7 +39,10 @@ func New(t *testing.T) context.Context {
 		chromedp.UserDataDir(t.TempDir()),
 	)
 	ctx, cancelCtx := chromedp.NewContext(alloc)
-	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	cancel := context.CancelFunc(func() {})
+	if d, ok := t.Deadline(); ok {
+		ctx, cancel = context.WithDeadline(ctx, d.Add(-5*time.Second))
+	}
 	t.Cleanup(func() {
 		cancel()
 		cancelCtx()
