@@ -15,7 +15,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -288,8 +287,8 @@ func tamper(t *testing.T, pg bool, dbURL, sqlitePath string, seq int64) {
 	}
 }
 
-// pollUntil calls done until it reports true, yielding the processor between
-// calls rather than sleeping. It fails the test, naming what it waited
+// pollUntil calls done until it reports true, backing off briefly between
+// calls. It fails the test, naming what it waited
 // for, shortly before the test binary's deadline (go test -timeout).
 func pollUntil(t *testing.T, what string, done func() bool) {
 	t.Helper()
@@ -299,10 +298,15 @@ func pollUntil(t *testing.T, what string, done func() bool) {
 		ctx, cancel = context.WithDeadline(ctx, d.Add(-5*time.Second))
 		defer cancel()
 	}
+	// Back off between checks (1 ms doubling to 20 ms), so that a wait
+	// does not spin a core or hammer the database it polls.
+	pause := time.Millisecond
 	for !done() {
-		if ctx.Err() != nil {
+		select {
+		case <-ctx.Done():
 			t.Fatalf("still waiting for %s at the test deadline", what)
+		case <-time.After(pause):
 		}
-		runtime.Gosched()
+		pause = min(2*pause, 20*time.Millisecond)
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"math/big"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -78,8 +77,8 @@ func eachBackend(t *testing.T, fn func(t *testing.T, s store.Store)) {
 	}
 }
 
-// waitFor calls done until it reports true, yielding the processor between
-// calls rather than sleeping. It fails the test, naming what it waited
+// waitFor calls done until it reports true, backing off briefly between
+// calls. It fails the test, naming what it waited
 // for, shortly before the test binary's deadline (go test -timeout).
 func waitFor(t testing.TB, what string, done func() bool) {
 	t.Helper()
@@ -91,11 +90,16 @@ func waitFor(t testing.TB, what string, done func() bool) {
 			defer cancel()
 		}
 	}
+	// Back off between checks (1 ms doubling to 20 ms), so that a wait
+	// does not spin a core or hammer the database it polls.
+	pause := time.Millisecond
 	for !done() {
-		if ctx.Err() != nil {
+		select {
+		case <-ctx.Done():
 			t.Fatalf("still waiting for %s at the test deadline", what)
+		case <-time.After(pause):
 		}
-		runtime.Gosched()
+		pause = min(2*pause, 20*time.Millisecond)
 	}
 }
 
