@@ -182,3 +182,12 @@ func loopback(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
+
+// Redacted returns c with a literal client secret replaced, for printing.
+// The names of the environment variable and the file are kept.
+func (c Config) Redacted() Config {
+	if c.ClientSecret != "" {
+		c.ClientSecret = "REDACTED"
+	}
+	return c
+}

@@ -26,7 +26,7 @@ import (
 )
 
 // DefaultTimeout bounds each request to the provider when Options.HTTPClient
-// is nil.
+// is nil, and discovery always.
 const DefaultTimeout = 10 * time.Second
 
 // maxResponseBytes bounds what the connector reads of one answer of the
@@ -189,9 +189,15 @@ func (c *Connector) discover(ctx context.Context, fresh bool) (*provider, error)
 			}
 		}
 		// The shared discovery must not fail because the first caller
-		// went away; the client's timeout bounds it.
-		dctx := oidc.ClientContext(context.WithoutCancel(ctx), c.client)
+		// went away; DefaultTimeout bounds it.
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), DefaultTimeout)
+		defer cancel()
+		dctx = oidc.ClientContext(dctx, c.client)
+		var p *provider
 		np, err := oidc.NewProvider(dctx, c.cfg.Issuer)
+		if err == nil {
+			p, err = c.newProvider(np)
+		}
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		if err != nil {
@@ -205,10 +211,9 @@ func (c *Connector) discover(ctx context.Context, fresh bool) (*provider, error)
 			c.log.Info("oidc connector: discovery succeeded again")
 		}
 		c.down = false
-		if c.p != nil {
-			return c.p, nil
+		if c.p == nil {
+			c.p = p
 		}
-		c.p = c.newProvider(np)
 		return c.p, nil
 	})
 	select {
@@ -222,19 +227,36 @@ func (c *Connector) discover(ctx context.Context, fresh bool) (*provider, error)
 	}
 }
 
-func (c *Connector) newProvider(np *oidc.Provider) *provider {
+// signingAlgs are the ID token signatures accepted when the provider
+// lists them in discovery; with none listed, RS256 (OpenID Connect's
+// default). Never "none" or HMAC.
+var signingAlgs = []string{oidc.RS256, oidc.RS384, oidc.RS512, oidc.PS256, oidc.PS384, oidc.PS512, oidc.ES256, oidc.ES384, oidc.ES512, oidc.EdDSA}
+
+func (c *Connector) newProvider(np *oidc.Provider) (*provider, error) {
+	var meta struct {
+		AuthMethods []string `json:"token_endpoint_auth_methods_supported"`
+		JWKSURL     string   `json:"jwks_uri"`
+		Algs        []string `json:"id_token_signing_alg_values_supported"`
+	}
+	if err := np.Claims(&meta); err != nil {
+		return nil, err
+	}
+	if meta.JWKSURL == "" || np.Endpoint().AuthURL == "" || np.Endpoint().TokenURL == "" {
+		return nil, errors.New("the discovery document lacks jwks_uri, authorization_endpoint or token_endpoint")
+	}
 	ep := np.Endpoint()
 	ep.AuthStyle = oauth2.AuthStyleInParams
-	if c.secret != "" {
-		var meta struct {
-			AuthMethods []string `json:"token_endpoint_auth_methods_supported"`
-		}
-		_ = np.Claims(&meta) // discovery already decoded it
-		// client_secret_basic is the default of OpenID Connect Discovery.
-		if len(meta.AuthMethods) == 0 || slices.Contains(meta.AuthMethods, "client_secret_basic") {
-			ep.AuthStyle = oauth2.AuthStyleInHeader
+	// client_secret_basic is the default of OpenID Connect Discovery.
+	if c.secret != "" && (len(meta.AuthMethods) == 0 || slices.Contains(meta.AuthMethods, "client_secret_basic")) {
+		ep.AuthStyle = oauth2.AuthStyleInHeader
+	}
+	var algs []string
+	for _, a := range meta.Algs {
+		if slices.Contains(signingAlgs, a) {
+			algs = append(algs, a)
 		}
 	}
+	keys := keySet{oidc.NewRemoteKeySet(oidc.ClientContext(context.Background(), c.client), meta.JWKSURL)}
 	return &provider{
 		p: np,
 		oauth: oauth2.Config{
@@ -244,11 +266,29 @@ func (c *Connector) newProvider(np *oidc.Provider) *provider {
 			RedirectURL:  c.cfg.RedirectURL,
 			Scopes:       c.scopes,
 		},
-		verifier: np.VerifierContext(oidc.ClientContext(context.Background(), c.client), &oidc.Config{
-			ClientID: c.cfg.ClientID,
-			Now:      c.now,
+		verifier: oidc.NewVerifier(c.cfg.Issuer, keys, &oidc.Config{
+			ClientID:             c.cfg.ClientID,
+			SupportedSigningAlgs: algs,
+			Now:                  c.now,
 		}),
+	}, nil
+}
+
+// keySet is the provider's key set, noting in the context (keyFetchKey)
+// a key fetch that got no answer: go-oidc's verifier does not keep that
+// error's type, and such a failure is unavailability, not a bad token.
+type keySet struct{ oidc.KeySet }
+
+type keyFetchKey struct{}
+
+func (k keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
+	payload, err := k.KeySet.VerifySignature(ctx, jwt)
+	if err != nil && unreachable(err) {
+		if p, ok := ctx.Value(keyFetchKey{}).(*error); ok {
+			*p = err
+		}
 	}
+	return payload, err
 }
 
 // LoginURL returns the provider's authorization URL for ch: the code flow
@@ -328,10 +368,11 @@ func (c *Connector) HandleCallback(ctx context.Context, ch connector.Challenge, 
 	if raw == "" {
 		return idp.Identity{}, &connector.ProviderError{Code: "invalid_token", Description: "the token answer carries no ID token"}
 	}
-	idt, err := p.verifier.Verify(hctx, raw)
+	var fetchErr error
+	idt, err := p.verifier.Verify(context.WithValue(hctx, keyFetchKey{}, &fetchErr), raw)
 	if err != nil {
-		if unreachable(err) {
-			return idp.Identity{}, fmt.Errorf("%w: oidc connector %s: fetching the signing keys: %v", connector.ErrUnavailable, c.name, err)
+		if fetchErr != nil {
+			return idp.Identity{}, fmt.Errorf("%w: oidc connector %s: fetching the signing keys: %v", connector.ErrUnavailable, c.name, fetchErr)
 		}
 		return idp.Identity{}, &connector.ProviderError{Code: "invalid_id_token", Description: cleanText(err.Error(), 512, "")}
 	}
@@ -364,9 +405,17 @@ func (c *Connector) userInfo(ctx context.Context, p *provider, tok *oauth2.Token
 	if p.p.UserInfoEndpoint() == "" {
 		return &connector.ProviderError{Code: "userinfo_unsupported", Description: "userinfo is set but the provider's discovery names no userinfo_endpoint"}
 	}
-	ui, err := p.p.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+	// The status tells a provider that is down from one that refuses.
+	var status int
+	rc := *c.client
+	rc.Transport = statusRecorder{base: c.client.Transport, status: &status}
+	ui, err := p.p.UserInfo(oidc.ClientContext(ctx, &rc), oauth2.StaticTokenSource(tok))
 	if err != nil {
-		return fmt.Errorf("%w: oidc connector %s: UserInfo: %v", connector.ErrUnavailable, c.name, cleanText(err.Error(), 512, ""))
+		msg := cleanText(err.Error(), 512, "")
+		if unreachable(err) || status >= 500 {
+			return fmt.Errorf("%w: oidc connector %s: UserInfo: %s", connector.ErrUnavailable, c.name, msg)
+		}
+		return &connector.ProviderError{Code: "invalid_userinfo", Description: "UserInfo: " + msg}
 	}
 	if subtle.ConstantTimeCompare([]byte(ui.Subject), []byte(subject)) != 1 {
 		return &connector.ProviderError{Code: "invalid_userinfo", Description: "the UserInfo answer names another subject than the ID token"}
@@ -432,6 +481,20 @@ func cleanText(s string, max int, def string) string {
 }
 
 var errTooLarge = fmt.Errorf("the provider's answer is larger than %d bytes", maxResponseBytes)
+
+// statusRecorder notes the status of the last answer.
+type statusRecorder struct {
+	base   http.RoundTripper
+	status *int
+}
+
+func (t statusRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	if err == nil {
+		*t.status = resp.StatusCode
+	}
+	return resp, err
+}
 
 // limitedTransport fails reading an answer past maxResponseBytes.
 type limitedTransport struct{ base http.RoundTripper }

@@ -497,3 +497,82 @@ func TestNew(t *testing.T) {
 		t.Errorf("scopes %v", c.scopes)
 	}
 }
+
+func TestKeysUnreachable(t *testing.T) {
+	t.Parallel()
+	fp := newFakeProvider(t)
+	fp.jwksDrop = true
+	fp.claims = map[string]any{"preferred_username": "diego.ramirez"}
+	c := newTestConnector(t, fp, nil)
+	_, err := signIn(t, c, fp, testChallenge(), nil)
+	if !errors.Is(err, connector.ErrUnavailable) {
+		t.Fatalf("got %v, want ErrUnavailable", err)
+	}
+}
+
+func TestUserInfoFailures(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name        string
+		provider    func(*fakeProvider)
+		unavailable bool
+		code        string
+	}{
+		{"server error", func(fp *fakeProvider) { fp.uiStatus = http.StatusServiceUnavailable }, true, ""},
+		{"refused", func(fp *fakeProvider) { fp.uiStatus = http.StatusUnauthorized }, false, "invalid_userinfo"},
+		{"no endpoint", func(fp *fakeProvider) { fp.noUI = true }, false, "userinfo_unsupported"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			fp := newFakeProvider(t)
+			fp.claims = map[string]any{"preferred_username": "diego.ramirez"}
+			tc.provider(fp)
+			c := newTestConnector(t, fp, func(c *Config) { c.UserInfo = true })
+			_, err := signIn(t, c, fp, testChallenge(), nil)
+			if got := errors.Is(err, connector.ErrUnavailable); got != tc.unavailable {
+				t.Fatalf("%v: unavailable %v, want %v", err, got, tc.unavailable)
+			}
+			var pe *connector.ProviderError
+			if tc.code != "" && (!errors.As(err, &pe) || pe.Code != tc.code) {
+				t.Errorf("%v, want ProviderError %q", err, tc.code)
+			}
+		})
+	}
+}
+
+func TestAnswerTooLarge(t *testing.T) {
+	t.Parallel()
+	fp := newFakeProvider(t)
+	fp.discoPad = maxResponseBytes
+	c := newTestConnector(t, fp, nil)
+	_, err := c.LoginURL(context.Background(), testChallenge())
+	if !errors.Is(err, connector.ErrUnavailable) || !strings.Contains(err.Error(), "larger than") {
+		t.Fatalf("a discovery document over %d bytes: %v", maxResponseBytes, err)
+	}
+	fp.discoPad = maxResponseBytes / 2
+	if _, err := c.LoginURL(context.Background(), testChallenge()); err != nil {
+		t.Fatalf("a document under the bound: %v", err)
+	}
+}
+
+func TestDiscoveryIncomplete(t *testing.T) {
+	t.Parallel()
+	fp := newFakeProvider(t)
+	fp.noJWKS = true
+	c := newTestConnector(t, fp, nil)
+	_, err := c.LoginURL(context.Background(), testChallenge())
+	if !errors.Is(err, connector.ErrUnavailable) || !strings.Contains(err.Error(), "jwks_uri") {
+		t.Fatalf("discovery without jwks_uri: %v", err)
+	}
+}
+
+func TestRedacted(t *testing.T) {
+	t.Parallel()
+	c := Config{ClientSecret: "s3cret", ClientSecretEnv: "ENV"}.Redacted()
+	if c.ClientSecret != "REDACTED" || c.ClientSecretEnv != "ENV" {
+		t.Errorf("Redacted: %+v", c)
+	}
+	if c := (Config{}).Redacted(); c.ClientSecret != "" {
+		t.Errorf("an empty secret became %q", c.ClientSecret)
+	}
+}

@@ -53,6 +53,11 @@ type fakeProvider struct {
 	tokenFail int                                    // token endpoint answers this status
 	authMeth  []string                               // token_endpoint_auth_methods_supported
 	failDisco atomic.Bool                            // discovery answers 503
+	discoPad  int                                    // bytes of padding in the discovery document
+	noUI      bool                                   // discovery names no userinfo_endpoint
+	noJWKS    bool                                   // discovery names no jwks_uri
+	uiStatus  int                                    // UserInfo answers this status
+	jwksDrop  bool                                   // the key set's connection is dropped unanswered
 	onToken   func(r *http.Request, form url.Values) // sees each token request
 
 	discoHits atomic.Int32
@@ -121,7 +126,7 @@ func (fp *fakeProvider) discovery(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "maintenance", http.StatusServiceUnavailable)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
+	doc := map[string]any{
 		"issuer":                                fp.issuer(),
 		"authorization_endpoint":                fp.issuer() + "/authorize",
 		"token_endpoint":                        fp.issuer() + "/token",
@@ -131,10 +136,29 @@ func (fp *fakeProvider) discovery(w http.ResponseWriter, r *http.Request) {
 		"id_token_signing_alg_values_supported": []string{"RS256"},
 		"code_challenge_methods_supported":      []string{"S256"},
 		"token_endpoint_auth_methods_supported": fp.authMeth,
-	})
+	}
+	if fp.noUI {
+		delete(doc, "userinfo_endpoint")
+	}
+	if fp.noJWKS {
+		delete(doc, "jwks_uri")
+	}
+	if fp.discoPad > 0 {
+		doc["padding"] = strings.Repeat("x", fp.discoPad)
+	}
+	writeJSON(w, http.StatusOK, doc)
 }
 
 func (fp *fakeProvider) jwks(w http.ResponseWriter, r *http.Request) {
+	if fp.jwksDrop {
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			fp.t.Error(err)
+			return
+		}
+		conn.Close()
+		return
+	}
 	writeJSON(w, http.StatusOK, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{
 		Key: &fp.key.PublicKey, KeyID: "k1", Algorithm: "RS256", Use: "sig",
 	}}})
@@ -271,6 +295,10 @@ func (fp *fakeProvider) userInfo(w http.ResponseWriter, r *http.Request) {
 	fp.mu.Lock()
 	sub, known := fp.access[tok]
 	fp.mu.Unlock()
+	if fp.uiStatus != 0 {
+		http.Error(w, "userinfo failed", fp.uiStatus)
+		return
+	}
 	if !ok || !known {
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 		http.Error(w, "", http.StatusUnauthorized)
