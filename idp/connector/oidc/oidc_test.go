@@ -17,6 +17,7 @@ import (
 
 	"idpbridge/idp"
 	"idpbridge/idp/connector"
+	"idpbridge/idp/connector/oidc/oidctest"
 )
 
 const testVerifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
@@ -27,14 +28,14 @@ func testChallenge() connector.Challenge {
 
 // newTestConnector returns a connector for fp, with edit applied to its
 // configuration, fp's TLS client and the fixed clock.
-func newTestConnector(t testing.TB, fp *fakeProvider, edit func(*Config)) *Connector {
+func newTestConnector(t testing.TB, fp *oidctest.Provider, edit func(*Config)) *Connector {
 	t.Helper()
-	cfg := fp.config()
+	cfg := testConfig(fp)
 	if edit != nil {
 		edit(&cfg)
 	}
 	c, err := New(context.Background(), "okta", cfg, Options{
-		HTTPClient: fp.srv.Client(),
+		HTTPClient: fp.Client(),
 		Now:        func() time.Time { return t0 },
 	})
 	if err != nil {
@@ -44,14 +45,14 @@ func newTestConnector(t testing.TB, fp *fakeProvider, edit func(*Config)) *Conne
 }
 
 // signIn runs the whole flow: login URL, the provider's page, callback.
-func signIn(t testing.TB, c *Connector, fp *fakeProvider, ch connector.Challenge, alter func(*connector.Challenge, url.Values)) (idp.Identity, error) {
+func signIn(t testing.TB, c *Connector, fp *oidctest.Provider, ch connector.Challenge, alter func(*connector.Challenge, url.Values)) (idp.Identity, error) {
 	t.Helper()
 	ctx := context.Background()
 	u, err := c.LoginURL(ctx, ch)
 	if err != nil {
 		t.Fatalf("LoginURL: %v", err)
 	}
-	q := fp.browse(t, u)
+	q := fp.Browse(t, u)
 	if alter != nil {
 		alter(&ch, q)
 	}
@@ -61,7 +62,7 @@ func signIn(t testing.TB, c *Connector, fp *fakeProvider, ch connector.Challenge
 func TestSignIn(t *testing.T) {
 	t.Parallel()
 	fp := newFakeProvider(t)
-	fp.claims = map[string]any{
+	fp.Claims = map[string]any{
 		"preferred_username": "diego.ramirez",
 		"email":              "diego@corp.example",
 		"email_verified":     true,
@@ -154,10 +155,10 @@ func TestLoginURL(t *testing.T) {
 
 func TestSignInRefused(t *testing.T) {
 	t.Parallel()
-	other := readKey(t, "testdata/other-key.pem")
+	other := oidctest.OtherKey(t)
 	tests := []struct {
 		name     string
-		provider func(*fakeProvider)
+		provider func(*oidctest.Provider)
 		config   func(*Config)
 		alter    func(*connector.Challenge, url.Values)
 		code     string // ProviderError.Code
@@ -165,34 +166,36 @@ func TestSignInRefused(t *testing.T) {
 		{name: "wrong state", alter: func(_ *connector.Challenge, q url.Values) { q.Set("state", "state-of-another-browser") }, code: "invalid_state"},
 		{name: "no state in the answer", alter: func(_ *connector.Challenge, q url.Values) { q.Del("state") }, code: "invalid_state"},
 		{name: "empty state on both sides", alter: func(ch *connector.Challenge, q url.Values) { ch.State = ""; q.Set("state", "") }, code: "invalid_state"},
-		{name: "wrong nonce", provider: func(fp *fakeProvider) { fp.tamper = func(c map[string]any) { c["nonce"] = "nonce-of-another-browser" } }, code: "invalid_id_token"},
-		{name: "no nonce", provider: func(fp *fakeProvider) { fp.tamper = func(c map[string]any) { delete(c, "nonce") } }, code: "invalid_id_token"},
-		{name: "challenge nonce differs", alter: func(ch *connector.Challenge, _ url.Values) { ch.Nonce = "nonce-other" }, code: "invalid_id_token"},
-		{name: "wrong audience", provider: func(fp *fakeProvider) { fp.tamper = func(c map[string]any) { c["aud"] = "another-client" } }, code: "invalid_id_token"},
-		{name: "expired", provider: func(fp *fakeProvider) {
-			fp.tamper = func(c map[string]any) { c["exp"] = t0.Add(-time.Second).Unix() }
+		{name: "wrong nonce", provider: func(fp *oidctest.Provider) {
+			fp.Tamper = func(c map[string]any) { c["nonce"] = "nonce-of-another-browser" }
 		}, code: "invalid_id_token"},
-		{name: "wrong issuer", provider: func(fp *fakeProvider) { fp.tamper = func(c map[string]any) { c["iss"] = "https://evil.example" } }, code: "invalid_id_token"},
-		{name: "bad signature", provider: func(fp *fakeProvider) { fp.signKey = other }, code: "invalid_id_token"},
-		{name: "unsigned token", provider: func(fp *fakeProvider) { fp.unsigned = true }, code: "invalid_id_token"},
+		{name: "no nonce", provider: func(fp *oidctest.Provider) { fp.Tamper = func(c map[string]any) { delete(c, "nonce") } }, code: "invalid_id_token"},
+		{name: "challenge nonce differs", alter: func(ch *connector.Challenge, _ url.Values) { ch.Nonce = "nonce-other" }, code: "invalid_id_token"},
+		{name: "wrong audience", provider: func(fp *oidctest.Provider) { fp.Tamper = func(c map[string]any) { c["aud"] = "another-client" } }, code: "invalid_id_token"},
+		{name: "expired", provider: func(fp *oidctest.Provider) {
+			fp.Tamper = func(c map[string]any) { c["exp"] = t0.Add(-time.Second).Unix() }
+		}, code: "invalid_id_token"},
+		{name: "wrong issuer", provider: func(fp *oidctest.Provider) { fp.Tamper = func(c map[string]any) { c["iss"] = "https://evil.example" } }, code: "invalid_id_token"},
+		{name: "bad signature", provider: func(fp *oidctest.Provider) { fp.SignKey = other }, code: "invalid_id_token"},
+		{name: "unsigned token", provider: func(fp *oidctest.Provider) { fp.Unsigned = true }, code: "invalid_id_token"},
 		{name: "PKCE verifier mismatch", alter: func(ch *connector.Challenge, _ url.Values) {
 			ch.Verifier = strings.Repeat("x", 43)
 		}, code: "invalid_grant"},
 		{name: "no PKCE verifier", alter: func(ch *connector.Challenge, _ url.Values) { ch.Verifier = "" }, code: "invalid_grant"},
 		{name: "wrong client secret", config: func(c *Config) { c.ClientSecret = "not-the-secret" }, code: "invalid_client"},
-		{name: "code used twice", alter: func(_ *connector.Challenge, q url.Values) { q.Set("code", "forged-code") }, code: "invalid_grant"},
+		{name: "forged code", alter: func(_ *connector.Challenge, q url.Values) { q.Set("code", "forged-code") }, code: "invalid_grant"},
 		{name: "no code", alter: func(_ *connector.Challenge, q url.Values) { q.Del("code") }, code: "invalid_request"},
 		{name: "iss parameter of another provider", alter: func(_ *connector.Challenge, q url.Values) { q.Set("iss", "https://evil.example") }, code: "invalid_issuer"},
 		{name: "username claim missing", config: func(c *Config) { c.UsernameClaim = "upn" }, code: "invalid_claims"},
-		{name: "userinfo names another subject", config: func(c *Config) { c.UserInfo = true }, provider: func(fp *fakeProvider) {
-			fp.userinfo = map[string]any{"sub": "00u1mallory"}
+		{name: "userinfo names another subject", config: func(c *Config) { c.UserInfo = true }, provider: func(fp *oidctest.Provider) {
+			fp.UserInfo = map[string]any{"sub": "00u1mallory"}
 		}, code: "invalid_userinfo"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			fp := newFakeProvider(t)
-			fp.claims = map[string]any{"preferred_username": "diego.ramirez"}
+			fp.Claims = map[string]any{"preferred_username": "diego.ramirez"}
 			if tc.provider != nil {
 				tc.provider(fp)
 			}
@@ -218,9 +221,9 @@ func TestSignInRefused(t *testing.T) {
 func TestProviderErrorRedirect(t *testing.T) {
 	t.Parallel()
 	fp := newFakeProvider(t)
-	fp.deny = url.Values{"error": {"access_denied"}, "error_description": {"User is not assigned to the client application."}}
+	fp.Deny = url.Values{"error": {"access_denied"}, "error_description": {"User is not assigned to the client application."}}
 	tokenCalls := 0
-	fp.onToken = func(*http.Request, url.Values) { tokenCalls++ }
+	fp.OnToken = func(*http.Request, url.Values) { tokenCalls++ }
 	c := newTestConnector(t, fp, nil)
 	_, err := signIn(t, c, fp, testChallenge(), nil)
 	var pe *connector.ProviderError
@@ -237,7 +240,7 @@ func TestProviderErrorRedirect(t *testing.T) {
 
 	// Provider text goes to pages, logs and the audit trail: control
 	// characters are dropped and the length is bounded.
-	fp.deny = url.Values{"error": {"access_denied\r\nforged: log line"}, "error_description": {strings.Repeat("é", 1000)}}
+	fp.Deny = url.Values{"error": {"access_denied\r\nforged: log line"}, "error_description": {strings.Repeat("é", 1000)}}
 	_, err = signIn(t, c, fp, testChallenge(), nil)
 	if !errors.As(err, &pe) {
 		t.Fatalf("got %v, want a ProviderError", err)
@@ -250,8 +253,8 @@ func TestProviderErrorRedirect(t *testing.T) {
 func TestUserInfo(t *testing.T) {
 	t.Parallel()
 	fp := newFakeProvider(t)
-	fp.claims = map[string]any{"preferred_username": "diego.ramirez"}
-	fp.userinfo = map[string]any{
+	fp.Claims = map[string]any{"preferred_username": "diego.ramirez"}
+	fp.UserInfo = map[string]any{
 		"email":          "diego@corp.example",
 		"email_verified": "true", // some providers send a string
 		"groups":         []any{"admins"},
@@ -284,12 +287,12 @@ func TestClientAuthentication(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			fp := newFakeProvider(t)
-			fp.authMeth = tc.meths
-			fp.claims = map[string]any{"preferred_username": "diego.ramirez"}
+			fp.AuthMethods = tc.meths
+			fp.Claims = map[string]any{"preferred_username": "diego.ramirez"}
 			var mu sync.Mutex
 			var header bool
 			var secretInForm bool
-			fp.onToken = func(r *http.Request, form url.Values) {
+			fp.OnToken = func(r *http.Request, form url.Values) {
 				mu.Lock()
 				defer mu.Unlock()
 				_, _, header = r.BasicAuth()
@@ -316,7 +319,7 @@ func TestProviderDown(t *testing.T) {
 		t.Parallel()
 		fp := newFakeProvider(t)
 		c := newTestConnector(t, fp, nil)
-		fp.srv.Close()
+		fp.Close()
 		if _, err := c.LoginURL(ctx, testChallenge()); !errors.Is(err, connector.ErrUnavailable) {
 			t.Errorf("LoginURL: %v, want ErrUnavailable", err)
 		}
@@ -338,8 +341,8 @@ func TestProviderDown(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		q := fp.browse(t, u)
-		fp.srv.Close()
+		q := fp.Browse(t, u)
+		fp.Close()
 		_, err = c.HandleCallback(ctx, testChallenge(), q)
 		if !errors.Is(err, connector.ErrUnavailable) {
 			t.Errorf("HandleCallback: %v, want ErrUnavailable", err)
@@ -353,7 +356,7 @@ func TestProviderDown(t *testing.T) {
 	t.Run("token endpoint answers 503", func(t *testing.T) {
 		t.Parallel()
 		fp := newFakeProvider(t)
-		fp.tokenFail = http.StatusServiceUnavailable
+		fp.TokenStatus = http.StatusServiceUnavailable
 		c := newTestConnector(t, fp, nil)
 		if _, err := signIn(t, c, fp, testChallenge(), nil); !errors.Is(err, connector.ErrUnavailable) {
 			t.Errorf("HandleCallback: %v, want ErrUnavailable", err)
@@ -383,17 +386,17 @@ func TestDiscoveryLazyAndLogged(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	fp := newFakeProvider(t)
-	fp.failDisco.Store(true)
+	fp.DiscoveryDown.Store(true)
 	var logs syncBuffer
-	c, err := New(ctx, "okta", fp.config(), Options{
-		HTTPClient: fp.srv.Client(),
+	c, err := New(ctx, "okta", testConfig(fp), Options{
+		HTTPClient: fp.Client(),
 		Now:        func() time.Time { return t0 },
 		Logger:     slog.New(slog.NewTextHandler(&logs, nil)),
 	})
 	if err != nil {
 		t.Fatalf("New with the provider down: %v", err)
 	}
-	if n := fp.discoHits.Load(); n != 0 {
+	if n := fp.DiscoveryHits(); n != 0 {
 		t.Errorf("New contacted the provider %d times", n)
 	}
 	for range 3 {
@@ -412,8 +415,8 @@ func TestDiscoveryLazyAndLogged(t *testing.T) {
 		t.Errorf("the client secret is in the log:\n%s", out)
 	}
 
-	fp.failDisco.Store(false)
-	fp.claims = map[string]any{"preferred_username": "diego.ramirez"}
+	fp.DiscoveryDown.Store(false)
+	fp.Claims = map[string]any{"preferred_username": "diego.ramirez"}
 	if _, err := signIn(t, c, fp, testChallenge(), nil); err != nil {
 		t.Fatalf("after recovery: %v", err)
 	}
@@ -445,7 +448,7 @@ func TestDiscoveryBurst(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := fp.discoHits.Load(); got != 1 {
+	if got := fp.DiscoveryHits(); got != 1 {
 		t.Errorf("%d concurrent first sign-ins fetched discovery %d times, want 1", n, got)
 	}
 }
@@ -501,8 +504,8 @@ func TestNew(t *testing.T) {
 func TestKeysUnreachable(t *testing.T) {
 	t.Parallel()
 	fp := newFakeProvider(t)
-	fp.jwksDrop = true
-	fp.claims = map[string]any{"preferred_username": "diego.ramirez"}
+	fp.DropJWKS = true
+	fp.Claims = map[string]any{"preferred_username": "diego.ramirez"}
 	c := newTestConnector(t, fp, nil)
 	_, err := signIn(t, c, fp, testChallenge(), nil)
 	if !errors.Is(err, connector.ErrUnavailable) {
@@ -514,18 +517,18 @@ func TestUserInfoFailures(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name        string
-		provider    func(*fakeProvider)
+		provider    func(*oidctest.Provider)
 		unavailable bool
 		code        string
 	}{
-		{"server error", func(fp *fakeProvider) { fp.uiStatus = http.StatusServiceUnavailable }, true, ""},
-		{"refused", func(fp *fakeProvider) { fp.uiStatus = http.StatusUnauthorized }, false, "invalid_userinfo"},
-		{"no endpoint", func(fp *fakeProvider) { fp.noUI = true }, false, "userinfo_unsupported"},
+		{"server error", func(fp *oidctest.Provider) { fp.UserInfoStatus = http.StatusServiceUnavailable }, true, ""},
+		{"refused", func(fp *oidctest.Provider) { fp.UserInfoStatus = http.StatusUnauthorized }, false, "invalid_userinfo"},
+		{"no endpoint", func(fp *oidctest.Provider) { fp.NoUserInfo = true }, false, "userinfo_unsupported"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			fp := newFakeProvider(t)
-			fp.claims = map[string]any{"preferred_username": "diego.ramirez"}
+			fp.Claims = map[string]any{"preferred_username": "diego.ramirez"}
 			tc.provider(fp)
 			c := newTestConnector(t, fp, func(c *Config) { c.UserInfo = true })
 			_, err := signIn(t, c, fp, testChallenge(), nil)
@@ -543,13 +546,13 @@ func TestUserInfoFailures(t *testing.T) {
 func TestAnswerTooLarge(t *testing.T) {
 	t.Parallel()
 	fp := newFakeProvider(t)
-	fp.discoPad = maxResponseBytes
+	fp.DiscoveryPadding = maxResponseBytes
 	c := newTestConnector(t, fp, nil)
 	_, err := c.LoginURL(context.Background(), testChallenge())
 	if !errors.Is(err, connector.ErrUnavailable) || !strings.Contains(err.Error(), "larger than") {
 		t.Fatalf("a discovery document over %d bytes: %v", maxResponseBytes, err)
 	}
-	fp.discoPad = maxResponseBytes / 2
+	fp.DiscoveryPadding = maxResponseBytes / 2
 	if _, err := c.LoginURL(context.Background(), testChallenge()); err != nil {
 		t.Fatalf("a document under the bound: %v", err)
 	}
@@ -558,7 +561,7 @@ func TestAnswerTooLarge(t *testing.T) {
 func TestDiscoveryIncomplete(t *testing.T) {
 	t.Parallel()
 	fp := newFakeProvider(t)
-	fp.noJWKS = true
+	fp.NoJWKS = true
 	c := newTestConnector(t, fp, nil)
 	_, err := c.LoginURL(context.Background(), testChallenge())
 	if !errors.Is(err, connector.ErrUnavailable) || !strings.Contains(err.Error(), "jwks_uri") {
