@@ -180,15 +180,25 @@ func stringValues(v any) []string {
 		}
 	case []any:
 		var out []string
+		var seen map[string]bool // once out is long enough for a map to pay
 		for _, e := range v {
 			s, ok := e.(string)
-			if !ok || !cleanValue(s) || slices.Contains(out, s) {
+			if !ok || !cleanValue(s) || seen[s] || seen == nil && slices.Contains(out, s) {
 				continue
 			}
 			if len(out) == maxValues {
 				break
 			}
 			out = append(out, s)
+			switch {
+			case seen != nil:
+				seen[s] = true
+			case len(out) == 16:
+				seen = make(map[string]bool, maxValues)
+				for _, o := range out {
+					seen[o] = true
+				}
+			}
 		}
 		return out
 	}
