@@ -148,6 +148,19 @@ func TestClaimsBounds(t *testing.T) {
 	if _, ok := got.Attributes["big"]; ok {
 		t.Error("a value over the bound was kept")
 	}
+	// Long lists are de-duplicated too, in their first order.
+	long := make([]any, 0, 60)
+	for i := range 60 {
+		long = append(long, fmt.Sprintf("r%d", i%20))
+	}
+	few, err := newClaimRules("corp", Config{}).identity(map[string]any{"sub": "u1", "roles": long})
+	if err != nil {
+		t.Fatal(err)
+	}
+	roles := few.Attributes["roles"]
+	if len(roles) != 20 || roles[0] != "r0" || roles[19] != "r19" {
+		t.Errorf("roles %q, want r0..r19 once each", roles)
+	}
 	// The same claims give the same attributes every time.
 	again, _ := newClaimRules("corp", Config{}).identity(claims)
 	if !reflect.DeepEqual(got, again) {

@@ -26,6 +26,7 @@ func FuzzClaims(f *testing.F) {
 		`{"preferred_username":"a\u0000b","sub":"\ud800","roles":["\u202e","x"]}`,
 		`{"":"", "aud":["c"], "address":{"country":"ES"}, "amr":["pwd","mfa","pwd"]}`,
 		`{}`,
+		`{"sub":"u1","groups":["a","b","c","d","e","f","g","h","i","j","k","l","m","n","o","p","q","a","r","b","s"]}`,
 	} {
 		f.Add([]byte(s))
 	}
