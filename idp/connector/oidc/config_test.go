@@ -2,7 +2,10 @@ package oidc
 
 import (
 	"reflect"
+	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 )
 
 func TestValidate(t *testing.T) {
@@ -50,5 +53,48 @@ func TestValidate(t *testing.T) {
 				t.Errorf("\n got %q\nwant %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestConfigYAML decodes the example of Config's doc comment strictly, as
+// the connectors registry does: every key it documents exists.
+func TestConfigYAML(t *testing.T) {
+	t.Parallel()
+	const doc = `
+issuer: https://login.example.com/
+client_id: idpbridge
+client_secret_env: IDPBRIDGE_OIDC_SECRET
+redirect_url: https://idp.example.com/oidc/callback
+scopes: [openid, profile, email, groups]
+userinfo: false
+username_claim: preferred_username
+email_claim: email
+groups_claim: groups
+display_name_claim: name
+claim_mapping: {upn: userPrincipalName}
+insecure_skip_email_verified: false
+`
+	dec := yaml.NewDecoder(strings.NewReader(doc))
+	dec.KnownFields(true)
+	var c Config
+	if err := dec.Decode(&c); err != nil {
+		t.Fatal(err)
+	}
+	if p := c.Validate(); len(p) != 0 {
+		t.Errorf("the documented example: %q", p)
+	}
+	want := Config{
+		Issuer: "https://login.example.com/", ClientID: "idpbridge", ClientSecretEnv: "IDPBRIDGE_OIDC_SECRET",
+		RedirectURL: "https://idp.example.com/oidc/callback", Scopes: []string{"openid", "profile", "email", "groups"},
+		UsernameClaim: "preferred_username", EmailClaim: "email", GroupsClaim: "groups", DisplayNameClaim: "name",
+		ClaimMapping: map[string]string{"upn": "userPrincipalName"},
+	}
+	if !reflect.DeepEqual(c, want) {
+		t.Errorf("\n got %+v\nwant %+v", c, want)
+	}
+	bad := yaml.NewDecoder(strings.NewReader("issuer: x\nclient_secrets: y\n"))
+	bad.KnownFields(true)
+	if err := bad.Decode(&Config{}); err == nil {
+		t.Error("an unknown key was accepted")
 	}
 }
