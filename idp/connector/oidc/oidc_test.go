@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -577,5 +578,52 @@ func TestRedacted(t *testing.T) {
 	}
 	if c := (Config{}).Redacted(); c.ClientSecret != "" {
 		t.Errorf("an empty secret became %q", c.ClientSecret)
+	}
+}
+
+// TestConcurrentSignIns runs many callbacks at once on one connector,
+// each bound to its own browser's challenge; a callback presented with
+// another browser's challenge is refused.
+func TestConcurrentSignIns(t *testing.T) {
+	t.Parallel()
+	fp := newFakeProvider(t)
+	fp.Claims = map[string]any{"preferred_username": "diego.ramirez"}
+	c := newTestConnector(t, fp, nil)
+	ctx := context.Background()
+	const n = 16
+	chs := make([]connector.Challenge, n)
+	qs := make([]url.Values, n)
+	for i := range n {
+		chs[i] = connector.Challenge{State: fmt.Sprintf("state-%02d", i), Nonce: fmt.Sprintf("nonce-%02d", i), Verifier: fmt.Sprintf("%s%02d", testVerifier, i)}
+		u, err := c.LoginURL(ctx, chs[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		qs[i] = fp.Browse(t, u)
+	}
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			ch := chs[i]
+			if i%2 == 1 {
+				ch = chs[i-1] // another browser's challenge
+			}
+			var id idp.Identity
+			id, errs[i] = c.HandleCallback(ctx, ch, qs[i])
+			if errs[i] == nil && id.Username != "diego.ramirez" {
+				errs[i] = fmt.Errorf("identity %+v", id)
+			}
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		var pe *connector.ProviderError
+		switch {
+		case i%2 == 0 && err != nil:
+			t.Errorf("sign-in %d: %v", i, err)
+		case i%2 == 1 && (!errors.As(err, &pe) || pe.Code != "invalid_state"):
+			t.Errorf("sign-in %d with another browser's challenge: %v, want invalid_state", i, err)
+		}
 	}
 }
