@@ -388,6 +388,11 @@ func (c *Connector) HandleCallback(ctx context.Context, ch connector.Challenge, 
 	if err := idt.Claims(&claims); err != nil {
 		return idp.Identity{}, &connector.ProviderError{Code: "invalid_id_token", Description: "the ID token's claims are not a JSON object"}
 	}
+	// OpenID Connect Core 3.1.3.7: a token for several audiences names
+	// the party it was issued to.
+	if azp, ok := claims["azp"]; (ok || len(idt.Audience) > 1) && azp != c.cfg.ClientID {
+		return idp.Identity{}, &connector.ProviderError{Code: "invalid_id_token", Description: "the ID token was issued to another party (azp)"}
+	}
 	if c.cfg.UserInfo {
 		if err := c.userInfo(hctx, p, tok, idt.Subject, claims); err != nil {
 			return idp.Identity{}, err

@@ -176,6 +176,15 @@ func TestSignInRefused(t *testing.T) {
 		{name: "expired", provider: func(fp *oidctest.Provider) {
 			fp.Tamper = func(c map[string]any) { c["exp"] = t0.Add(-time.Second).Unix() }
 		}, code: "invalid_id_token"},
+		{name: "several audiences without azp", provider: func(fp *oidctest.Provider) {
+			fp.Tamper = func(c map[string]any) { c["aud"] = []string{testClientID, "another-client"} }
+		}, code: "invalid_id_token"},
+		{name: "azp of another party", provider: func(fp *oidctest.Provider) {
+			fp.Tamper = func(c map[string]any) {
+				c["aud"] = []string{testClientID, "another-client"}
+				c["azp"] = "another-client"
+			}
+		}, code: "invalid_id_token"},
 		{name: "wrong issuer", provider: func(fp *oidctest.Provider) { fp.Tamper = func(c map[string]any) { c["iss"] = "https://evil.example" } }, code: "invalid_id_token"},
 		{name: "bad signature", provider: func(fp *oidctest.Provider) { fp.SignKey = other }, code: "invalid_id_token"},
 		{name: "unsigned token", provider: func(fp *oidctest.Provider) { fp.Unsigned = true }, code: "invalid_id_token"},
@@ -625,5 +634,15 @@ func TestConcurrentSignIns(t *testing.T) {
 		case i%2 == 1 && (!errors.As(err, &pe) || pe.Code != "invalid_state"):
 			t.Errorf("sign-in %d with another browser's challenge: %v, want invalid_state", i, err)
 		}
+	}
+}
+
+func TestAuthorizedParty(t *testing.T) {
+	t.Parallel()
+	fp := newFakeProvider(t)
+	fp.Claims = map[string]any{"preferred_username": "diego.ramirez", "aud": []string{testClientID, "api"}, "azp": testClientID}
+	c := newTestConnector(t, fp, nil)
+	if _, err := signIn(t, c, fp, testChallenge(), nil); err != nil {
+		t.Fatalf("several audiences with azp naming this client: %v", err)
 	}
 }
