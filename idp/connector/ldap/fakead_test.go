@@ -28,6 +28,9 @@ type fakeEntry struct {
 type fakeDirectory struct {
 	addr string
 
+	// onSearch, when set, runs before each search is answered.
+	onSearch func()
+
 	mu      sync.Mutex
 	entries []*fakeEntry
 	filters []string
@@ -172,6 +175,9 @@ func (d *fakeDirectory) search(w *gldap.ResponseWriter, r *gldap.Request) {
 	d.filters = append(d.filters, m.Filter)
 	entries := append([]*fakeEntry(nil), d.entries...)
 	d.mu.Unlock()
+	if d.onSearch != nil {
+		d.onSearch()
+	}
 	f, err := goldap.CompileFilter(m.Filter)
 	if err != nil {
 		done.SetResultCode(gldap.ResultProtocolError)
@@ -231,7 +237,7 @@ func startFakeDirectory(t *testing.T) *fakeDirectory {
 
 // waitListening polls addr until it accepts a connection; failed, when it
 // delivers, ends the wait with its error.
-func waitListening(t *testing.T, addr string, failed <-chan error) {
+func waitListening(t testing.TB, addr string, failed <-chan error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()

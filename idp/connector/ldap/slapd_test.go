@@ -31,7 +31,7 @@ const (
 // throwaway cn=config, the memberof and ppolicy overlays, a TLS
 // certificate from a CA made by the test, and testdata/openldap.ldif.
 type slapd struct {
-	t      *testing.T
+	t      testing.TB
 	dir    string
 	addr   string
 	caFile string
@@ -66,7 +66,7 @@ func freePort(t testing.TB) string {
 }
 
 // startSlapd configures, starts and loads a new slapd.
-func startSlapd(t *testing.T) *slapd {
+func startSlapd(t testing.TB) *slapd {
 	t.Helper()
 	requireSlapd(t)
 	dir := t.TempDir()

@@ -1,0 +1,97 @@
+package ldap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"idpbridge/idp/connector"
+)
+
+// TestPoolBoundsConnections: a burst of concurrent sign-ins shares at
+// most pool_size service connections, and every one succeeds.
+func TestPoolBoundsConnections(t *testing.T) {
+	t.Parallel()
+	s := startSlapd(t)
+	cfg := s.config()
+	n := 2
+	cfg.PoolSize = &n
+	var dials atomic.Int64
+	c, _ := newTestConnector(t, cfg, Options{Observe: func(op string, ok bool, _ time.Duration) {
+		if op == "dial" {
+			dials.Add(1)
+		}
+	}})
+	const burst = 40
+	var wg sync.WaitGroup
+	errs := make(chan error, burst)
+	for i := range burst {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			user, pw := "diego", "diego-pw"
+			if i%2 == 1 {
+				user, pw = "alice", "alice-pw"
+			}
+			id, ok, err := c.Login(t.Context(), user, pw)
+			switch {
+			case err != nil:
+				errs <- err
+			case !ok || id.Username != user:
+				errs <- fmt.Errorf("login %d as %s: ok=%v, username %q", i, user, ok, id.Username)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if got := dials.Load(); got > int64(n) {
+		t.Errorf("%d sign-ins dialed %d connections, want at most pool_size=%d", burst, got, n)
+	}
+}
+
+// TestPoolFullIsBusy: with every pooled connection in use, a sign-in
+// whose context ends first fails with ErrBusy, not a wrong password.
+func TestPoolFullIsBusy(t *testing.T) {
+	t.Parallel()
+	d := newFakeAD(t)
+	inSearch := make(chan struct{}, 1)
+	release := make(chan struct{})
+	var once sync.Once
+	d.onSearch = func() {
+		once.Do(func() {
+			inSearch <- struct{}{}
+			<-release
+		})
+	}
+	cfg := adConfig(d)
+	n := 1
+	cfg.PoolSize = &n
+	cfg.Timeout = Duration(time.Minute)
+	c, _ := newTestConnector(t, cfg, Options{})
+	first := make(chan error, 1)
+	go func() {
+		_, ok, err := c.Login(context.Background(), "diego.ramirez", "diego-pw")
+		if err == nil && !ok {
+			err = errors.New("refused")
+		}
+		first <- err
+	}()
+	<-inSearch
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, ok, err := c.Login(ctx, "diego.ramirez", "diego-pw")
+	if ok || !errors.Is(err, connector.ErrBusy) {
+		t.Errorf("Login with the pool in use = %v, %v; want ErrBusy", ok, err)
+	}
+	close(release)
+	if err := <-first; err != nil {
+		t.Errorf("the first sign-in: %v", err)
+	}
+}
