@@ -378,3 +378,21 @@ func errString(err error) string {
 	}
 	return err.Error()
 }
+
+// TestGroupSearchByUsername: memberUid={username} is filled with the
+// directory's name for the person, not with what they typed.
+func TestGroupSearchByUsername(t *testing.T) {
+	t.Parallel()
+	d := newFakeAD(t)
+	d.add("CN=unix-users,OU=Groups,"+adBase, "", map[string][]string{"objectClass": {"posixGroup"}, "cn": {"unix-users"}, "memberUid": {"diego.ramirez"}})
+	cfg := adConfig(d)
+	cfg.GroupSearch = GroupSearch{Filter: "(&(objectClass=posixGroup)(memberUid={username}))"}
+	c, _ := newTestConnector(t, cfg, Options{})
+	id, ok, err := c.Login(t.Context(), "diego.ramirez@corp.example", "diego-pw")
+	if err != nil || !ok {
+		t.Fatalf("Login = %v, %v", ok, err)
+	}
+	if want := []string{"CN=unix-users,OU=Groups," + adBase, "unix-users"}; !slices.Equal(id.Groups, want) {
+		t.Errorf("Groups = %q, want %q", id.Groups, want)
+	}
+}

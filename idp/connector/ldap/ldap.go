@@ -38,9 +38,10 @@ type Options struct {
 	// Getenv resolves bind_password_env (default os.Getenv).
 	Getenv func(string) string
 	// Observe, when set, is called after every directory operation: op is
-	// "dial" (connect, StartTLS), "bind" (service bind), "search" or
-	// "user_bind"; ok is false when the operation failed or a user bind
-	// was refused; d is its duration. The framework feeds metrics from it.
+	// "dial" (connect, including StartTLS), "starttls", "bind" (service
+	// bind), "search" or "user_bind"; ok is false when the operation
+	// failed or a user bind was refused; d is its duration. The framework
+	// feeds metrics from it. It must be safe for concurrent use.
 	Observe func(op string, ok bool, d time.Duration)
 }
 
@@ -371,7 +372,7 @@ func (c *Connector) groups(ctx context.Context, conn *goldap.Conn, e *goldap.Ent
 			dn := queue[0]
 			queue = queue[1:]
 			res, err := c.search(ctx, conn, goldap.NewSearchRequest(gs.BaseDN, scopes[gs.Scope], goldap.NeverDerefAliases,
-				maxGroups+1, c.timeLimit(), false, fill(gs.Filter, typed, dn), []string{gs.NameAttribute}, nil))
+				maxGroups+1, c.timeLimit(), false, fill(gs.Filter, c.username(e, typed), dn), []string{gs.NameAttribute}, nil))
 			if err != nil {
 				return nil, err
 			}
