@@ -119,6 +119,21 @@ func TestOpenLDAP(t *testing.T) {
 		}
 	})
 
+	t.Run("LDAPS", func(t *testing.T) {
+		t.Parallel()
+		cfg := s.config()
+		cfg.URLs, cfg.InsecureNoTLS, cfg.CAFile = []string{"ldaps://" + s.tlsAddr}, false, s.caFile
+		c, _ := newTestConnector(t, cfg, Options{})
+		if _, ok, err := c.Login(t.Context(), "diego", "diego-pw"); err != nil || !ok {
+			t.Fatalf("Login over ldaps:// = %v, %v", ok, err)
+		}
+		cfg.CAFile = ""
+		c, _ = newTestConnector(t, cfg, Options{})
+		if _, _, err := c.Login(t.Context(), "diego", "diego-pw"); !errors.Is(err, connector.ErrUnavailable) || !strings.Contains(err.Error(), "certificate") {
+			t.Fatalf("Login over ldaps:// with an unknown CA = %v, want ErrUnavailable naming the certificate", err)
+		}
+	})
+
 	t.Run("failover", func(t *testing.T) {
 		t.Parallel()
 		cfg := s.config()

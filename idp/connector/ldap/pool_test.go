@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -93,5 +95,76 @@ func TestPoolFullIsBusy(t *testing.T) {
 	close(release)
 	if err := <-first; err != nil {
 		t.Errorf("the first sign-in: %v", err)
+	}
+}
+
+// TestUserBindThenServiceBind: the password is checked by a bind as the
+// person's DN, and the connection binds back as the service account
+// before anything else runs on it; an unknown name costs a bind too.
+func TestUserBindThenServiceBind(t *testing.T) {
+	t.Parallel()
+	d := newFakeAD(t)
+	cfg := adConfig(d)
+	n := 1
+	cfg.PoolSize = &n
+	c, _ := newTestConnector(t, cfg, Options{})
+	for _, tc := range []struct{ user, pw string }{{"diego.ramirez", "diego-pw"}, {"diego.ramirez", "wrong"}, {"nobody", "x"}, {"diego.ramirez", ""}} {
+		if _, _, err := c.Authenticate(t.Context(), tc.user, tc.pw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{adSvcDN, adDiegoDN, adSvcDN, adDiegoDN, adSvcDN, "cn=idpbridge-no-such-user," + adBase, adSvcDN}
+	if got := d.bound(); !slices.Equal(got, want) {
+		t.Errorf("binds =\n%q\nwant\n%q", got, want)
+	}
+}
+
+// TestHungDirectoryTimesOut: a server that accepts connections and never
+// answers makes every call fail with ErrUnavailable within the
+// configured timeouts, and the next URL is tried.
+func TestHungDirectoryTimesOut(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu    sync.Mutex
+		conns []net.Conn // accepted, never answered
+	)
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, conn)
+			mu.Unlock()
+		}
+	}()
+	d := newFakeAD(t)
+	cfg := adConfig(d)
+	cfg.URLs = []string{"ldap://" + l.Addr().String()}
+	cfg.Timeout = Duration(50 * time.Millisecond)
+	c, _ := newTestConnector(t, cfg, Options{})
+	if _, _, err := c.Authenticate(t.Context(), "diego.ramirez", "diego-pw"); !errors.Is(err, connector.ErrUnavailable) {
+		t.Errorf("Authenticate against a hung server = %v, want ErrUnavailable", err)
+	}
+	if err := c.Check(t.Context()); !errors.Is(err, connector.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Check against a hung server = %v, want ErrUnavailable from the timeout", err)
+	}
+	cfg.URLs = append(cfg.URLs, "ldap://"+d.addr)
+	c2, _ := newTestConnector(t, cfg, Options{})
+	if _, ok, err := c2.Login(t.Context(), "diego.ramirez", "diego-pw"); err != nil || !ok {
+		t.Errorf("Login with the first server hung = %v, %v; want the second server to answer", ok, err)
 	}
 }

@@ -33,8 +33,9 @@ const (
 type slapd struct {
 	t      testing.TB
 	dir    string
-	addr   string
-	caFile string
+	addr    string // ldap://
+	tlsAddr string // ldaps://
+	caFile  string
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -70,7 +71,7 @@ func startSlapd(t testing.TB) *slapd {
 	t.Helper()
 	requireSlapd(t)
 	dir := t.TempDir()
-	s := &slapd{t: t, dir: dir, addr: freePort(t)}
+	s := &slapd{t: t, dir: dir, addr: freePort(t), tlsAddr: freePort(t)}
 	for _, d := range []string{"slapd.d", "data"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
 			t.Fatal(err)
@@ -159,7 +160,7 @@ func (s *slapd) start() {
 	t.Helper()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cmd := exec.Command(slapdBin, "-d", "0", "-F", filepath.Join(s.dir, "slapd.d"), "-h", "ldap://"+s.addr+"/")
+	cmd := exec.Command(slapdBin, "-d", "0", "-F", filepath.Join(s.dir, "slapd.d"), "-h", "ldap://"+s.addr+"/ ldaps://"+s.tlsAddr+"/")
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
