@@ -31,8 +31,8 @@ const (
 // throwaway cn=config, the memberof and ppolicy overlays, a TLS
 // certificate from a CA made by the test, and testdata/openldap.ldif.
 type slapd struct {
-	t      testing.TB
-	dir    string
+	t       testing.TB
+	dir     string
 	addr    string // ldap://
 	tlsAddr string // ldaps://
 	caFile  string
