@@ -134,6 +134,22 @@ func TestOpenLDAP(t *testing.T) {
 		}
 	})
 
+	t.Run("several hits", func(t *testing.T) {
+		t.Parallel()
+		cfg := s.config()
+		cfg.UserSearch.Filter = "(|(uid={username})(objectClass=inetOrgPerson))"
+		c, logs := newTestConnector(t, cfg, Options{})
+		if _, outcome, err := c.Authenticate(t.Context(), "diego", "diego-pw"); err != nil || outcome != connector.UnknownUser {
+			t.Errorf("Authenticate with a filter matching everyone = %v, %v; want unknown user", outcome, err)
+		}
+		if _, err := c.Lookup(t.Context(), "diego"); !errors.Is(err, connector.ErrUnknownUser) {
+			t.Errorf("Lookup with a filter matching everyone = %v, want ErrUnknownUser", err)
+		}
+		if !strings.Contains(logs.String(), "several entries match") {
+			t.Errorf("no warning about several entries; logs:\n%s", logs)
+		}
+	})
+
 	t.Run("failover", func(t *testing.T) {
 		t.Parallel()
 		cfg := s.config()

@@ -163,6 +163,7 @@ func (s *slapd) start() {
 	cmd := exec.Command(slapdBin, "-d", "0", "-F", filepath.Join(s.dir, "slapd.d"), "-h", "ldap://"+s.addr+"/ ldaps://"+s.tlsAddr+"/")
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
+	dieWithTest(cmd)
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("slapd: %v", err)
 	}
