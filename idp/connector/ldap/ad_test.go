@@ -396,3 +396,20 @@ func TestGroupSearchByUsername(t *testing.T) {
 		t.Errorf("Groups = %q, want %q", id.Groups, want)
 	}
 }
+
+// TestGroupsCutBySizeLimit: when the directory stops a group search at
+// its size limit, the sign-in fails as an error rather than carrying an
+// incomplete group list into the mappings.
+func TestGroupsCutBySizeLimit(t *testing.T) {
+	t.Parallel()
+	d := newFakeAD(t)
+	d.sizeLimit = 1
+	c, _ := newTestConnector(t, adConfig(d), Options{})
+	id, ok, err := c.Login(t.Context(), "diego.ramirez", "diego-pw")
+	if ok || err == nil || !strings.Contains(err.Error(), "size limit") {
+		t.Errorf("Login with 2 groups and a size limit of 1 = %+v, %v, %v; want an error naming the size limit", id, ok, err)
+	}
+	if _, err := c.Lookup(t.Context(), "diego.ramirez"); err == nil || !strings.Contains(err.Error(), "size limit") {
+		t.Errorf("Lookup = %v, want an error naming the size limit", err)
+	}
+}

@@ -30,6 +30,10 @@ type fakeDirectory struct {
 
 	// onSearch, when set, runs before each search is answered.
 	onSearch func()
+	// sizeLimit, when above 0, is the directory's own limit of entries
+	// per search (AD's MaxPageSize); beyond it the search ends with
+	// sizeLimitExceeded.
+	sizeLimit int
 
 	mu      sync.Mutex
 	entries []*fakeEntry
@@ -184,10 +188,16 @@ func (d *fakeDirectory) search(w *gldap.ResponseWriter, r *gldap.Request) {
 		return
 	}
 	base := strings.ToLower(m.BaseDN)
+	sent := 0
 	for _, e := range entries {
 		if !strings.HasSuffix(strings.ToLower(e.dn), base) || !d.match(e, f) {
 			continue
 		}
+		if (d.sizeLimit > 0 && sent == d.sizeLimit) || (m.SizeLimit > 0 && int64(sent) == m.SizeLimit) {
+			done.SetResultCode(gldap.ResultSizeLimitExceeded)
+			return
+		}
+		sent++
 		attrs := map[string][]string{}
 		for _, a := range m.Attributes {
 			if v := d.values(e, a); len(v) > 0 {

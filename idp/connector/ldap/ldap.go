@@ -371,10 +371,14 @@ func (c *Connector) groups(ctx context.Context, conn *goldap.Conn, e *goldap.Ent
 		for len(queue) > 0 {
 			dn := queue[0]
 			queue = queue[1:]
-			res, err := c.search(ctx, conn, goldap.NewSearchRequest(gs.BaseDN, scopes[gs.Scope], goldap.NeverDerefAliases,
-				maxGroups+1, c.timeLimit(), false, fill(gs.Filter, c.username(e, typed), dn), []string{gs.NameAttribute}, nil))
+			res, truncated, err := c.search(ctx, conn, goldap.NewSearchRequest(gs.BaseDN, scopes[gs.Scope], goldap.NeverDerefAliases,
+				maxGroups, c.timeLimit(), false, fill(gs.Filter, c.username(e, typed), dn), []string{gs.NameAttribute}, nil))
 			if err != nil {
 				return nil, err
+			}
+			if truncated {
+				return nil, fmt.Errorf("ldap connector %q: the group search for %q stopped at the directory's size limit after %d groups; the groups would be incomplete",
+					c.name, e.DN, len(res.Entries))
 			}
 			for _, g := range res.Entries {
 				key := strings.ToLower(g.DN)
@@ -427,34 +431,37 @@ func (c *Connector) searchUser(ctx context.Context, conn *goldap.Conn, username 
 	us := c.cfg.UserSearch
 	req := goldap.NewSearchRequest(us.BaseDN, scopes[us.Scope], goldap.NeverDerefAliases, 2, c.timeLimit(), false,
 		fill(us.Filter, username, ""), c.attrs, nil)
-	res, err := c.search(ctx, conn, req)
+	res, truncated, err := c.search(ctx, conn, req)
 	if err != nil {
 		return nil, err
 	}
-	switch len(res.Entries) {
-	case 0:
+	switch {
+	case truncated:
+	case len(res.Entries) == 0:
 		return nil, nil
-	case 1:
+	case len(res.Entries) == 1:
 		return res.Entries[0], nil
 	}
 	c.log.Warn("ldap: several entries match the user filter; sign-in refused", "connector", c.name, "user", username, "entries", len(res.Entries))
 	return nil, nil
 }
 
-// search runs req under the operation timeout.
-func (c *Connector) search(ctx context.Context, conn *goldap.Conn, req *goldap.SearchRequest) (*goldap.SearchResult, error) {
-	var res *goldap.SearchResult
-	err := c.op(ctx, conn, "search", func() (err error) {
+// search runs req under the operation timeout. truncated reports that
+// the directory stopped at a size limit (req's or its own) and res holds
+// only the entries sent before.
+func (c *Connector) search(ctx context.Context, conn *goldap.Conn, req *goldap.SearchRequest) (res *goldap.SearchResult, truncated bool, err error) {
+	err = c.op(ctx, conn, "search", func() (err error) {
 		res, err = conn.Search(req)
 		if goldap.IsErrorWithCode(err, goldap.LDAPResultSizeLimitExceeded) {
-			return nil // reported below, not a directory failure
+			truncated = true
+			return nil
 		}
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return res, nil
+	return res, truncated, nil
 }
 
 // userBind checks password by binding as dn; false when the directory
