@@ -1,6 +1,7 @@
 package ldap
 
 import (
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -159,5 +160,29 @@ func TestNewFiles(t *testing.T) {
 	c.CAFile = filepath.Join(dir, "none.pem")
 	if _, err := New("x", c, Options{}); err == nil || !strings.Contains(err.Error(), "ca_file: ") {
 		t.Errorf("missing ca_file: %v", err)
+	}
+}
+
+func TestNewWarnsAboutInsecureTransport(t *testing.T) {
+	t.Parallel()
+	c := validConfig()
+	c.URLs = []string{"ldap://dc1.corp.example", "ldaps://dc2.corp.example"}
+	c.InsecureNoTLS, c.InsecureSkipVerify = true, true
+	logs := &logBuffer{}
+	if _, err := New("corp-ad", c, Options{Logger: slog.New(slog.NewTextHandler(logs, nil))}); err != nil {
+		t.Fatal(err)
+	}
+	out := logs.String()
+	for _, want := range []string{"level=WARN msg=\"LDAP CONNECTOR DOES NOT VERIFY", "level=WARN msg=\"LDAP CONNECTOR SENDS PASSWORDS IN CLEAR TEXT", "url=ldap://dc1.corp.example"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("logs lack %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "ldaps://dc2") || strings.Contains(out, c.BindPassword) {
+		t.Errorf("logs name the ldaps:// URL as clear text, or the password:\n%s", out)
+	}
+	logs = &logBuffer{}
+	if _, err := New("corp-ad", validConfig(), Options{Logger: slog.New(slog.NewTextHandler(logs, nil))}); err != nil || logs.String() != "" {
+		t.Errorf("a secure configuration logged %q (%v)", logs, err)
 	}
 }
