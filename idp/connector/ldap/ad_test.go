@@ -276,6 +276,8 @@ func TestLDAPInjection(t *testing.T) {
 		{"or injection", "admin)(|(uid=*", "admin-pw", `admin\29\28|\28uid=\2a`},
 		{"NUL", "admin\x00", "admin-pw", `admin\00`},
 		{"NUL alone", "\x00", "admin-pw", `\00`},
+		{"placeholder", "{dn}", "admin-pw", "{dn}"},
+		{"backslash", `admin\2a`, "admin-pw", `admin\5c2a`},
 		{"10 KB", long, "admin-pw", ""},
 		{"empty name", "", "admin-pw", ""},
 		{"empty password", "admin", "", "admin"},
