@@ -204,6 +204,15 @@ func TestOpenLDAPPoolSurvivesRestart(t *testing.T) {
 	if got := dials.Load(); got != 1 {
 		t.Fatalf("3 sequential logins dialed %d times, want 1 (the pooled connection reused)", got)
 	}
+	// Restarted behind the pool's back: the pooled connection is dead.
+	s.stop()
+	s.start()
+	if err := login(); err != nil {
+		t.Fatalf("first sign-in after a restart: %v", err)
+	}
+	if got := dials.Load(); got != 2 {
+		t.Errorf("dials after the restart = %d, want 2 (the dead connection replaced once)", got)
+	}
 	s.stop()
 	if err := login(); !errors.Is(err, connector.ErrUnavailable) {
 		t.Fatalf("with slapd down: %v, want ErrUnavailable", err)
