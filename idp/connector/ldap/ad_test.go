@@ -415,3 +415,21 @@ func TestGroupsCutBySizeLimit(t *testing.T) {
 		t.Errorf("Lookup = %v, want an error naming the size limit", err)
 	}
 }
+
+// TestNonASCIIUsername: a name outside ASCII is escaped byte by byte and
+// still finds its entry.
+func TestNonASCIIUsername(t *testing.T) {
+	t.Parallel()
+	d := newFakeAD(t)
+	d.add(adUser("josé.núñez", "jose-pw", nil))
+	c, _ := newTestConnector(t, adConfig(d), Options{})
+	id, ok, err := c.Login(t.Context(), "josé.núñez", "jose-pw")
+	if err != nil || !ok || id.Username != "josé.núñez" {
+		t.Fatalf("Login = %+v, %v, %v", id, ok, err)
+	}
+	for _, f := range userFilters(d.received()) {
+		if !strings.Contains(f, `jos\c3\a9.n\c3\ba\c3\b1ez`) {
+			t.Errorf("filter %q does not carry the name escaped", f)
+		}
+	}
+}
