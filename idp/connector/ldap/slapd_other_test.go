@@ -1,0 +1,9 @@
+//go:build !linux
+
+package ldap
+
+import "os/exec"
+
+// dieWithTest: only Linux can tie a child's life to the test binary's;
+// elsewhere t.Cleanup alone stops slapd.
+func dieWithTest(*exec.Cmd) {}
