@@ -197,6 +197,9 @@ func (c *Config) validateConnectors(p *problems) {
 		case cc.Name == idp.LocalConnector:
 			p.add(at+".name", "local is the name of the local accounts' connector; give this %s connector another name", cc.Type)
 		}
+		if cc.Type == connectorLocal && cc.Name != idp.LocalConnector && cc.Name != "" {
+			p.add(at+".name", "the local connector is named local (its people keep their bare names), not %q", cc.Name)
+		}
 		if t.redirect && len(cc.RouteSuffixes) > 0 {
 			p.add(at+".route_suffixes", "a %s connector signs people in at its provider: route suffixes apply to password connectors only", cc.Type)
 		}

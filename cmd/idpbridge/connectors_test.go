@@ -126,6 +126,7 @@ func TestConnectorsConfigProblems(t *testing.T) {
 		`connectors[3].name: "corp-ad" is the name of connectors[1] already`,
 		`connectors[3].route_suffixes[0]: "corp.example" must be @ and a domain`,
 		"connectors[4].type: local: connectors[0] is the local connector already",
+		`connectors[4].name: the local connector is named local (its people keep their bare names), not "staff"`,
 		"connectors[5].route_suffixes: a fakeredirect connector signs people in at its provider",
 		`connectors[6].name: "local" is the name of connectors[0] already`,
 		"connectors[6].strip_suffix: has no effect without route_suffixes",

@@ -691,3 +691,58 @@ func TestNewIdPRefusesBadConnectors(t *testing.T) {
 		}
 	}
 }
+
+// checkedDirectory is a fakeDirectory whose accounts can be disabled
+// (connector.AccountChecker).
+type checkedDirectory struct {
+	*fakeDirectory
+	disabled sync.Map
+}
+
+func (c *checkedDirectory) Active(_ context.Context, username string) (bool, error) {
+	_, off := c.disabled.Load(username)
+	return !off, nil
+}
+
+// TestSessionEndsWhenDirectoryDisables: a session's account is checked
+// by the connector that signed it in, and only by that one.
+func TestSessionEndsWhenDirectoryDisables(t *testing.T) {
+	t.Parallel()
+	s := sqliteStore(t)
+	seedUsers(t, s)
+	ad := &checkedDirectory{fakeDirectory: &fakeDirectory{users: map[string]string{"alice": "ad-pw"}}}
+	ti := newTestIdP(t, s, false, withConnectors(NamedConnector{Name: "corp-ad", Password: ad}))
+	adAlice, localAlice := ti.browser(), ti.browser()
+	if res := adAlice.loginWith("corp-ad", "alice", "ad-pw"); res.code != http.StatusSeeOther {
+		t.Fatalf("corp-ad alice = %d", res.code)
+	}
+	if res := localAlice.loginWith("local", "alice", alicePassword); res.code != http.StatusSeeOther {
+		t.Fatalf("local alice = %d", res.code)
+	}
+	ad.disabled.Store("alice", true)
+	if adAlice.signedIn() {
+		t.Error("corp-ad alice is still signed in after the directory disabled her")
+	}
+	if !localAlice.signedIn() {
+		t.Error("local alice was signed out by corp-ad's answer")
+	}
+}
+
+// TestRedirectFlowCookieOnHTTPS: on https the flow cookie is a Secure
+// __Host- cookie.
+func TestRedirectFlowCookieOnHTTPS(t *testing.T) {
+	t.Parallel()
+	s := sqliteStore(t)
+	okta := &fakeProvider{}
+	ti := newTestIdP(t, s, true, withConnectors(NamedConnector{Name: "okta", Redirect: okta}))
+	b := ti.browser()
+	res := b.get("/login/oidc/okta")
+	c := setCookies(res.header)["__Host-idpbridge_signin_flow"]
+	if c == nil || !c.Secure || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode {
+		t.Fatalf("flow cookie on https = %+v", c)
+	}
+	state := okta.lastStarted().State
+	if res := b.get("/login/callback/okta?code=c&user=diego&state=" + url.QueryEscape(state)); res.code != http.StatusSeeOther {
+		t.Errorf("callback on https = %d:\n%s", res.code, res.body)
+	}
+}
