@@ -746,3 +746,34 @@ func TestRedirectFlowCookieOnHTTPS(t *testing.T) {
 		t.Errorf("callback on https = %d:\n%s", res.code, res.body)
 	}
 }
+
+// failingStart is a redirect connector whose provider cannot be reached.
+type failingStart struct{ fakeProvider }
+
+func (*failingStart) LoginURL(context.Context, connector.Challenge) (string, error) {
+	return "", fmt.Errorf("discovery at https://10.1.2.3/.well-known/openid-configuration: %w", connector.ErrUnavailable)
+}
+
+func TestRedirectStartUnavailable(t *testing.T) {
+	t.Parallel()
+	s := sqliteStore(t)
+	ti := newTestIdP(t, s, false, withConnectors(NamedConnector{Name: "okta", DisplayName: "Okta", Redirect: &failingStart{}}))
+	res := ti.browser().get("/login/oidc/okta")
+	if res.code != http.StatusServiceUnavailable || !strings.Contains(res.body, "the directory is unavailable") || strings.Contains(res.body, "10.1.2.3") {
+		t.Errorf("start with the provider unreachable = %d:\n%s", res.code, res.body)
+	}
+	if _, ok := setCookies(res.header)[ti.flowName]; ok {
+		t.Error("a flow cookie was set for a sign-in that did not start")
+	}
+}
+
+func TestRedirectProviderErrorEscaped(t *testing.T) {
+	t.Parallel()
+	ti, _, _, _ := corpIdP(t)
+	b := ti.browser()
+	state := startRedirect(t, b, "")
+	res := b.get("/login/callback/okta?error=access_denied&error_description=" + url.QueryEscape(`<script>alert(1)</script>`) + "&state=" + url.QueryEscape(state))
+	if res.code != http.StatusUnauthorized || strings.Contains(res.body, "<script>alert") {
+		t.Errorf("provider error with markup = %d:\n%s", res.code, res.body)
+	}
+}
