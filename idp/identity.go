@@ -70,3 +70,18 @@ func (id Identity) InGroup(group string) bool {
 	}
 	return false
 }
+
+// LocalConnector is the name of the connector of local accounts. Its
+// people are named by their bare user name; everyone else is namespaced by
+// their connector.
+const LocalConnector = "local"
+
+// QualifiedName is how audit records, reports and the CLI name the person:
+// "diego" for a local account, "diego@corp-ad" for the user diego of the
+// connector corp-ad, so that two directories never name the same person.
+func (id Identity) QualifiedName() string {
+	if id.Connector == "" || id.Connector == LocalConnector {
+		return id.Username
+	}
+	return id.Username + "@" + id.Connector
+}

@@ -60,7 +60,11 @@ func (c *mappingTestCommand) run(ctx context.Context, m *Main) error {
 	if err != nil {
 		return err
 	}
-	id, ok, err := storePeople{s}.LookupIdentity(ctx, c.user)
+	log := m.logger(cfg)
+	people := cfg.people(func(ctx context.Context, cc ConnectorConfig) (any, error) {
+		return m.openConnector(ctx, cfg, cc, s, log)
+	})
+	id, ok, err := people.LookupIdentity(ctx, c.user)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -39,6 +40,8 @@ type Config struct {
 	Keys     KeysConfig     `yaml:"keys"`
 	Login    LoginConfig    `yaml:"login"`
 	Audit    AuditConfig    `yaml:"audit,omitempty"`
+	// Connectors are where people sign in; none: the local accounts.
+	Connectors []ConnectorConfig `yaml:"connectors,omitempty"`
 
 	Mappings         MappingsConfig         `yaml:"mappings,omitempty"`
 	ServiceProviders ServiceProvidersConfig `yaml:"service_providers,omitempty"`
@@ -398,6 +401,7 @@ func (c *Config) Validate(getenv func(string) string) []string {
 		}
 	}
 	c.validateLogin(&p)
+	c.validateConnectors(&p)
 	c.validateAudit(&p)
 	c.validateSSO(&p)
 	if c.demoProblem != "" {
@@ -483,6 +487,10 @@ func (c *Config) Redacted() ([]byte, error) {
 	r := *c
 	if r.Database.URL != "" {
 		r.Database.URL = redactURL(r.Database.URL)
+	}
+	r.Connectors = slices.Clone(r.Connectors)
+	for i := range r.Connectors {
+		r.Connectors[i].Config = *redactNode(&r.Connectors[i].Config)
 	}
 	return yaml.Marshal(&r)
 }

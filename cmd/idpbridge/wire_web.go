@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"idpbridge/idp/connector/local"
+	"idpbridge/idp/sso"
 	"idpbridge/idp/store"
 	"idpbridge/idp/ui"
 	"idpbridge/idp/web"
@@ -100,6 +100,8 @@ func parseProxy(s string) (netip.Prefix, error) {
 type webParts struct {
 	IdP   *web.IdP
 	Pages *ui.Pages
+	// People finds people for mapping tests through the connectors.
+	People sso.People
 }
 
 // wireWeb mounts the browser side of the IdP on srv: login, logout, the
@@ -112,7 +114,7 @@ func (m *Main) wireWeb(ctx context.Context, cfg *Config, srv *web.Server, s stor
 	if err != nil {
 		return nil, err
 	}
-	conn, err := local.New(s, local.Options{Rand: m.Rand, HashConcurrency: cfg.Login.HashConcurrency})
+	conns, people, err := m.buildConnectors(ctx, cfg, s, log)
 	if err != nil {
 		return nil, err
 	}
@@ -129,8 +131,7 @@ func (m *Main) wireWeb(ctx context.Context, cfg *Config, srv *web.Server, s stor
 		BaseURL:         cfg.Server.BaseURL,
 		Secret:          kek,
 		Store:           s,
-		Connector:       conn,
-		ConnectorName:   local.Name,
+		Connectors:      conns,
 		Pages:           pages,
 		Events:          events,
 		SessionLifetime: time.Duration(cfg.Login.SessionLifetime),
@@ -153,7 +154,7 @@ func (m *Main) wireWeb(ctx context.Context, cfg *Config, srv *web.Server, s stor
 	}
 	go prune(ctx, idp, log, 10*time.Minute)
 	m.sessions = idp
-	return &webParts{IdP: idp, Pages: pages}, nil
+	return &webParts{IdP: idp, Pages: pages, People: people}, nil
 }
 
 // prune deletes dead sessions and old login failures every interval.

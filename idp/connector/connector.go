@@ -126,3 +126,9 @@ func (e *ProviderError) Error() string {
 	}
 	return "the identity provider refused the sign-in: " + e.Code + ": " + e.Description
 }
+
+// HealthChecker is a connector that can tell whether its directory
+// answers, for /readyz and the check at start. An error means it does not.
+type HealthChecker interface {
+	Check(ctx context.Context) error
+}

@@ -53,12 +53,14 @@ func (p *IdP) call(r *http.Request, id idp.Identity, now time.Time) (audit.Call,
 	if connector == "" {
 		connector = "local"
 	}
+	who := audit.IdpbridgeUser(id.Username, connector)
+	who.UserName = id.QualifiedName() // diego@corp-ad: namespaced by connector
 	return audit.Call{
 		EventID:   eventID,
 		RequestID: requestID,
 		Time:      now,
 		SourceIP:  p.clientIP(r),
 		UserAgent: r.UserAgent(),
-		Identity:  audit.IdpbridgeUser(id.Username, connector),
+		Identity:  who,
 	}, nil
 }

@@ -151,7 +151,7 @@ func (c *Catalog) Test(spName string, id idp.Identity) (*MappingReport, error) {
 		ServiceProvider: p.cfg.name,
 		EntityID:        p.cfg.entityID,
 		Mapping:         p.mapping.Name(),
-		User:            id.Username,
+		User:            id.QualifiedName(),
 		SingleRole:      p.cfg.singleRole,
 	}
 	res, err := p.mapping.Apply(id)

@@ -47,8 +47,8 @@ type RateLimit struct {
 	Window                time.Duration
 }
 
-// IdPOptions configure NewIdP. Store, Connector, Pages, Events and Secret
-// are required.
+// IdPOptions configure NewIdP. Store, Connector or Connectors, Pages,
+// Events and Secret are required.
 type IdPOptions struct {
 	// BaseURL is the public URL (server.base_url). POSTs must come from its
 	// origin, and cookies are Secure when it is https.
@@ -66,6 +66,10 @@ type IdPOptions struct {
 	Connector connector.PasswordConnector
 	// ConnectorName is the Connector's name (default "local").
 	ConnectorName string
+	// Connectors are the named connectors, in the order the login page
+	// shows them; set either them or Connector (which is the list of one
+	// connector named ConnectorName).
+	Connectors []NamedConnector
 	// Pages renders the "login", "portal" and "error" pages.
 	Pages *ui.Pages
 	// Apps lists the portal's applications; nil shows none (see SetApps).
@@ -102,6 +106,12 @@ type IdP struct {
 	csrfName  string
 	stateName string
 	signins   *prometheus.CounterVec
+	cmetrics  connectorMetrics
+	conns     []NamedConnector
+
+	// flowCookies keep the challenges of redirect sign-ins (flowName).
+	flowCookies *sessions.CookieStore
+	flowName    string
 
 	mu   sync.RWMutex
 	apps sso.AppLister
@@ -127,7 +137,7 @@ func NewIdP(opt IdPOptions) (*IdP, error) {
 	if opt.Store == nil {
 		missing = append(missing, "Store")
 	}
-	if opt.Connector == nil {
+	if opt.Connector == nil && len(opt.Connectors) == 0 {
 		missing = append(missing, "Connector")
 	}
 	if opt.Pages == nil {
@@ -148,6 +158,17 @@ func NewIdP(opt IdPOptions) (*IdP, error) {
 	}
 	if opt.ConnectorName == "" {
 		opt.ConnectorName = "local"
+	}
+	if opt.Connector != nil && len(opt.Connectors) > 0 {
+		return nil, errors.New("web: set Connector or Connectors, not both")
+	}
+	conns := opt.Connectors
+	if opt.Connector != nil {
+		conns = []NamedConnector{{Name: opt.ConnectorName, Password: opt.Connector}}
+	}
+	conns, err = checkConnectors(conns)
+	if err != nil {
+		return nil, err
 	}
 	if opt.SessionLifetime <= 0 {
 		opt.SessionLifetime = 8 * time.Hour
@@ -178,14 +199,18 @@ func NewIdP(opt IdPOptions) (*IdP, error) {
 		csrfKey: deriveKey(opt.Secret, labelCSRF, 32),
 		rateKey: deriveKey(opt.Secret, labelRateLimit, 32),
 		apps:    opt.Apps,
+		conns:   conns,
 	}
 	p.roundTripKey = deriveKey(opt.Secret, labelRoundTrip, 32)
 	p.sessName, p.csrfName, p.stateName = "idpbridge_session", "idpbridge_csrf", "idpbridge_state"
+	p.flowName = "idpbridge_signin_flow"
 	if p.secure {
 		// __Host- cookies are Secure, host-only and Path=/: a sibling
 		// subdomain cannot plant them.
 		p.sessName, p.csrfName, p.stateName = "__Host-"+p.sessName, "__Host-"+p.csrfName, "__Host-"+p.stateName
+		p.flowName = "__Host-" + p.flowName
 	}
+	p.flowCookies = newFlowCookies(opt.Secret)
 	lifetime := int(opt.SessionLifetime / time.Second)
 	p.cookies = sessions.NewCookieStore(deriveKey(opt.Secret, labelCookieHMAC, 64), deriveKey(opt.Secret, labelCookieAES, 32))
 	// The codecs refuse cookies signed longer ago than the lifetime (plus a
@@ -198,9 +223,12 @@ func NewIdP(opt IdPOptions) (*IdP, error) {
 		Name: "idpbridge_signins_total",
 		Help: "Sign-in attempts at the IdP's login form, by result.",
 	}, []string{"result"})
+	p.cmetrics = newConnectorMetrics()
 	if opt.Registry != nil {
-		if err := opt.Registry.Register(p.signins); err != nil {
-			return nil, fmt.Errorf("web: register metrics: %w", err)
+		for _, c := range []prometheus.Collector{p.signins, p.cmetrics.logins, p.cmetrics.latency} {
+			if err := opt.Registry.Register(c); err != nil {
+				return nil, fmt.Errorf("web: register metrics: %w", err)
+			}
 		}
 	}
 	return p, nil
@@ -220,11 +248,16 @@ func (p *IdP) appLister() sso.AppLister {
 	return p.apps
 }
 
-// Mount adds the IdP's routes to s: GET and POST /login, POST /logout, the
-// portal at GET /, and GET /static/.
+// Mount adds the IdP's routes to s: GET and POST /login, the redirect
+// sign-ins' GET /login/oidc/{name} and GET /login/callback/{name}, POST
+// /logout, the portal at GET /, and GET /static/. /readyz lists the
+// connectors' states.
 func (p *IdP) Mount(s *Server) {
 	s.HandleFunc("GET /login", p.loginForm)
 	s.HandleFunc("POST /login", p.login)
+	s.HandleFunc("GET "+RedirectStartPath+"{name}", p.redirectStart)
+	s.HandleFunc("GET "+RedirectCallbackPath+"{name}", p.redirectCallback)
+	s.SetConnectorStates(p.ConnectorStates)
 	s.HandleFunc("POST /logout", p.logout)
 	s.HandleFunc("GET /{$}", p.portal)
 	s.Handle("GET /static/", http.StripPrefix("/static", noListing(p.opt.Pages.Static())))

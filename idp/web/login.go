@@ -37,11 +37,28 @@ type LoginPage struct {
 	// Reauth: the person is signed in as Username, and an application
 	// asks for the password again (SAML ForceAuthn).
 	Reauth bool
+	// Password: the page has the password form (some connector checks
+	// passwords).
+	Password bool
+	// Connectors are the password connectors; the form has a picker
+	// (field "connector") when there are several.
+	Connectors []ConnectorChoice
+	// Connector is the picker's selection.
+	Connector string
+	// Redirects are the redirect connectors, one button each ("Sign in
+	// with DisplayName").
+	Redirects []ConnectorChoice
 }
 
 // msgInvalid is the one answer to every refused password: unknown name,
 // wrong password and disabled account look the same.
 const msgInvalid = "The user name or password is incorrect."
+
+// The answers of a form that no password connector can take.
+const (
+	msgNoConnector = "Choose where your account is."
+	msgNoPasswords = "Sign in with one of the buttons below."
+)
 
 // busyRetry is the Retry-After of a sign-in refused because too many
 // passwords were being checked.
@@ -65,7 +82,7 @@ func (p *IdP) loginForm(w http.ResponseWriter, r *http.Request) {
 	}
 	if ok && r.URL.Query().Get("reauth") == "1" {
 		// See ReauthURL: the form even though the session is live.
-		p.renderLogin(w, r, http.StatusOK, LoginPage{Username: s.Identity.Username, Next: next, Reauth: true})
+		p.renderLogin(w, r, http.StatusOK, LoginPage{Username: s.Identity.Username, Next: next, Reauth: true, Connector: s.Identity.Connector})
 		return
 	}
 	if ok {
@@ -90,6 +107,8 @@ func (p *IdP) renderLogin(w http.ResponseWriter, r *http.Request, status int, pa
 		page.Reauth = true // a refused attempt on the page of ReauthURL
 	}
 	page.CSRFToken = p.CSRFToken(w, r)
+	page.Connectors, page.Redirects = p.choices(false), p.choices(true)
+	page.Password = len(page.Connectors) > 0
 	if err := p.opt.Pages.Render(w, status, "login", page); err != nil {
 		p.log.Error("render login page", "err", err)
 	}
@@ -109,16 +128,27 @@ func (p *IdP) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	username, password := r.PostFormValue("username"), r.PostFormValue("password")
+	typed, password := r.PostFormValue("username"), r.PostFormValue("password")
 	next := safeNext(r.PostFormValue("next"))
 	now := p.opt.Now()
 	addr := p.clientAddr(r)
-	page := LoginPage{Username: username, Next: next}
+	page := LoginPage{Username: typed, Next: next, Connector: r.PostFormValue("connector")}
+	conn, username, ok := p.route(typed, page.Connector)
+	if !ok {
+		p.signins.WithLabelValues("no_connector").Inc()
+		page.Error = msgNoConnector
+		if len(p.passwordConnectors()) == 0 {
+			page.Error = msgNoPasswords
+		}
+		p.renderLogin(w, r, http.StatusBadRequest, page)
+		return
+	}
+	page.Connector = conn.Name
 
 	// The attempt counts as a failure from before the password is checked,
 	// so a burst of parallel attempts gets no more checks than the limits
 	// allow; it is taken back below unless the password is refused.
-	userKey, aKey := p.userKey(username), addrKey(addr)
+	userKey, aKey := p.userKey(conn.Name, username), addrKey(addr)
 	res, err := p.opt.Store.ReserveLoginAttempt(ctx, []store.LoginLimit{
 		{Key: userKey, Max: p.opt.RateLimit.MaxFailuresPerUser},
 		{Key: aKey, Max: p.opt.RateLimit.MaxFailuresPerAddress},
@@ -132,7 +162,7 @@ func (p *IdP) login(w http.ResponseWriter, r *http.Request) {
 		// The keys have room again when the blocking failure leaves the window.
 		retry := max(res.Blocking.Add(p.opt.RateLimit.Window).Sub(now), time.Second)
 		msg := fmt.Sprintf("Too many failed sign-ins for this account or from your network. Try again in %s.", humanDuration(retry))
-		p.recordFailure(ctx, r, now, addr, audit.Anonymous(), p.opt.ConnectorName, audit.CodeRateLimited, msg, password)
+		p.recordFailure(ctx, r, now, addr, audit.Anonymous(), conn.Name, audit.CodeRateLimited, msg, password)
 		w.Header().Set("Retry-After", fmt.Sprint(int(math.Ceil(retry.Seconds()))))
 		p.renderError(w, http.StatusTooManyRequests, ui.ErrorPage{Title: "Too many sign-in attempts", Message: msg})
 		return
@@ -148,7 +178,9 @@ func (p *IdP) login(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 
-	id, outcome, err := p.authenticate(ctx, username, password)
+	start := p.opt.Now()
+	id, outcome, err := p.authenticate(ctx, conn, username, password)
+	p.observe(conn.Name, connectorResult(outcome, err), start)
 	if errors.Is(err, connector.ErrBusy) {
 		p.signins.WithLabelValues("busy").Inc()
 		w.Header().Set("Retry-After", fmt.Sprint(int(busyRetry/time.Second)))
@@ -157,34 +189,55 @@ func (p *IdP) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		p.signins.WithLabelValues("error").Inc()
-		p.unavailable(w, "check password", err)
+		p.connectorFailed(w, conn, "check password", err)
 		return
 	}
 	if outcome != connector.Accepted {
 		release = nil
 		p.signins.WithLabelValues(outcomeLabel(outcome)).Inc()
-		who, conn := audit.Anonymous(), p.opt.ConnectorName
+		who := audit.Anonymous()
 		if outcome != connector.UnknownUser {
-			who, conn = audit.IdpbridgeUser(id.Username, id.Connector), id.Connector
+			who = auditUser(id)
 		}
 		code := audit.CodeInvalidCredentials
 		if outcome == connector.AccountDisabled {
 			code = audit.CodeAccountDisabled
 		}
-		p.recordFailure(ctx, r, now, addr, who, conn, code, msgInvalid, password)
+		p.recordFailure(ctx, r, now, addr, who, conn.Name, code, msgInvalid, password)
 		page.Error = msgInvalid
 		p.renderLogin(w, r, http.StatusUnauthorized, page)
 		return
 	}
+	p.signIn(w, r, signIn{id: id, now: now, addr: addr, next: next, password: password, clearKey: userKey, release: &release, addrKey: aKey})
+}
 
+// signIn is a sign-in whose person is known.
+type signIn struct {
+	id   idp.Identity
+	now  time.Time
+	addr netip.Addr
+	next string
+	// password is redacted from the record; "" for redirect sign-ins.
+	password string
+	// clearKey, when set, is the rate-limit key whose failures a success
+	// clears; then *release becomes addrKey alone.
+	clearKey, addrKey string
+	release           *[]string
+}
+
+// signIn makes the session of a person who proved who they are, the same
+// way for every connector: the SignIn record (naming the connector) first,
+// failing closed, then the previous session revoked, the cookie sent and
+// the browser sent on to next.
+func (p *IdP) signIn(w http.ResponseWriter, r *http.Request, si signIn) {
+	ctx, id, now, addr, next, password := r.Context(), si.id, si.now, si.addr, si.next, si.password
 	raw, rec, err := p.newSession(ctx, id, now)
 	if err != nil {
 		p.signins.WithLabelValues("error").Inc()
 		p.unavailable(w, "create session", err)
 		return
 	}
-	ev := audit.SignInEvent(p.call(r, now, addr, audit.IdpbridgeUser(id.Username, id.Connector)), id.Connector, nil)
+	ev := audit.SignInEvent(p.call(r, now, addr, auditUser(id)), id.Connector, nil)
 	if err := p.record(ctx, ev, password); err != nil {
 		// Fail closed: no session without its record. The cookie was never
 		// sent, so the stored session is unreachable; revoke it anyway.
@@ -200,10 +253,12 @@ func (p *IdP) login(w http.ResponseWriter, r *http.Request) {
 			p.log.Warn("revoke the previous session", "err", err)
 		}
 	}
-	if err := p.opt.Store.ClearLoginFailures(ctx, userKey); err != nil {
-		p.log.Warn("clear login failures", "err", err)
-	} else {
-		release = []string{aKey}
+	if si.clearKey != "" {
+		if err := p.opt.Store.ClearLoginFailures(ctx, si.clearKey); err != nil {
+			p.log.Warn("clear login failures", "err", err)
+		} else {
+			*si.release = []string{si.addrKey}
+		}
 	}
 	if err := p.setSessionCookie(w, r, raw); err != nil {
 		p.signins.WithLabelValues("error").Inc()
@@ -240,25 +295,27 @@ func (p *IdP) logout(w http.ResponseWriter, r *http.Request) {
 // over whatever the trail says: a failure is logged, not shown.
 func (p *IdP) recordSignOut(r *http.Request, now time.Time, s idp.Session) {
 	id := s.Identity
-	ev := audit.SignOutEvent(p.call(r, now, p.clientAddr(r), audit.IdpbridgeUser(id.Username, id.Connector)))
+	ev := audit.SignOutEvent(p.call(r, now, p.clientAddr(r), auditUser(id)))
 	if err := p.record(r.Context(), ev); err != nil {
 		p.log.Error("record sign-out", "user", id.Username, "err", err)
 	}
 	p.log.Info("signed out", "user", id.Username, "connector", id.Connector)
 }
 
-// authenticate asks the connector, with the reason when it can give one.
-func (p *IdP) authenticate(ctx context.Context, username, password string) (idp.Identity, connector.Outcome, error) {
+// authenticate asks the connector c, with the reason when it can give
+// one. The person is namespaced by c's configured name, whatever the
+// connector put in Identity.Connector.
+func (p *IdP) authenticate(ctx context.Context, c NamedConnector, username, password string) (idp.Identity, connector.Outcome, error) {
 	var (
 		id      idp.Identity
 		outcome connector.Outcome
 		err     error
 	)
-	if ex, ok := p.opt.Connector.(connector.Explainer); ok {
+	if ex, ok := c.Password.(connector.Explainer); ok {
 		id, outcome, err = ex.Authenticate(ctx, username, password)
 	} else {
 		var ok bool
-		id, ok, err = p.opt.Connector.Login(ctx, username, password)
+		id, ok, err = c.Password.Login(ctx, username, password)
 		if !ok {
 			id, outcome = idp.Identity{}, connector.UnknownUser
 		}
@@ -266,8 +323,8 @@ func (p *IdP) authenticate(ctx context.Context, username, password string) (idp.
 	if err != nil {
 		return idp.Identity{}, 0, err
 	}
-	if id.Connector == "" && outcome != connector.UnknownUser {
-		id.Connector = p.opt.ConnectorName
+	if outcome != connector.UnknownUser {
+		id.Connector = c.Name
 	}
 	return id, outcome, nil
 }
@@ -281,8 +338,8 @@ func outcomeLabel(o connector.Outcome) string {
 
 // userKey is the rate-limit bucket of an account name. The name is keyed
 // with HMAC, never stored: people type passwords into the name field.
-func (p *IdP) userKey(username string) string {
-	return "user:" + base64.RawURLEncoding.EncodeToString(mac(p.rateKey, "user", strings.ToLower(username))[:24])
+func (p *IdP) userKey(conn, username string) string {
+	return "user:" + base64.RawURLEncoding.EncodeToString(mac(p.rateKey, "user", conn, strings.ToLower(username))[:24])
 }
 
 // recordFailure writes a refused sign-in to the trail. A trail that

@@ -47,6 +47,9 @@ type Server struct {
 	duration *prometheus.HistogramVec
 	registry *prometheus.Registry
 	base     *baseHost // set by RedirectToBaseURL
+	// connectors reports the connectors' states in /readyz (see
+	// SetConnectorStates).
+	connectors func(ctx context.Context) map[string]string
 }
 
 // NewServer returns a Server with /healthz, /readyz and /metrics mounted.
@@ -93,27 +96,39 @@ func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, 
 // HandleFunc mounts f on pattern.
 func (s *Server) HandleFunc(pattern string, f http.HandlerFunc) { s.mux.HandleFunc(pattern, f) }
 
+// SetConnectorStates makes /readyz list the states f reports ("up" or
+// "down" by connector name), beside its checks and without failing on
+// them: a directory that is down stops only its own people.
+func (s *Server) SetConnectorStates(f func(ctx context.Context) map[string]string) {
+	s.connectors = f
+}
+
 // readiness is the body of /readyz. It names each check and its state and
 // nothing else: the cause of a failure (addresses, user and database names)
 // goes to the log, never to the anonymous caller.
 type readiness struct {
-	Status string            `json:"status"`
-	Checks map[string]string `json:"checks,omitempty"`
+	Status     string            `json:"status"`
+	Checks     map[string]string `json:"checks,omitempty"`
+	Connectors map[string]string `json:"connectors,omitempty"`
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	if s.opt.Ready == nil {
-		writeJSON(w, http.StatusOK, readiness{Status: "ready"})
-		return
-	}
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
-	if err := s.opt.Ready.Ready(ctx); err != nil {
-		s.log.Warn("not ready", "check", "database", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, readiness{Status: "unavailable", Checks: map[string]string{"database": "down"}})
+	var conns map[string]string
+	if s.connectors != nil {
+		conns = s.connectors(ctx)
+	}
+	if s.opt.Ready == nil {
+		writeJSON(w, http.StatusOK, readiness{Status: "ready", Connectors: conns})
 		return
 	}
-	writeJSON(w, http.StatusOK, readiness{Status: "ready", Checks: map[string]string{"database": "up"}})
+	if err := s.opt.Ready.Ready(ctx); err != nil {
+		s.log.Warn("not ready", "check", "database", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, readiness{Status: "unavailable", Checks: map[string]string{"database": "down"}, Connectors: conns})
+		return
+	}
+	writeJSON(w, http.StatusOK, readiness{Status: "ready", Checks: map[string]string{"database": "up"}, Connectors: conns})
 }
 
 // ServeHTTP runs the middleware chain around the router: recover, body

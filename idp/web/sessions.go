@@ -94,7 +94,8 @@ func (p *IdP) session(ctx context.Context, idHash []byte) (idp.Session, bool, er
 	if !rec.RevokedAt.IsZero() || !p.opt.Now().Before(rec.ExpiresAt) {
 		return idp.Session{}, false, nil
 	}
-	if ac, ok := p.opt.Connector.(connector.AccountChecker); ok && rec.Connector == p.opt.ConnectorName {
+	c, _ := p.connectorByName(rec.Connector)
+	if ac, ok := c.Password.(connector.AccountChecker); ok {
 		active, err := ac.Active(ctx, rec.Username)
 		if err != nil {
 			return idp.Session{}, false, fmt.Errorf("check account %q: %w", rec.Username, err)
