@@ -18,7 +18,9 @@ import (
 
 	"idpbridge/idp"
 	"idpbridge/idp/connector"
+	"idpbridge/idp/connector/ldap"
 	"idpbridge/idp/connector/local"
+	"idpbridge/idp/connector/oidc"
 	"idpbridge/idp/sso"
 	"idpbridge/idp/store"
 	"idpbridge/idp/web"
@@ -65,6 +67,8 @@ type connectorEnv struct {
 	Now         func() time.Time
 	Rand        io.Reader
 	Login       LoginConfig
+	// Getenv resolves the *_env keys of a connector's configuration.
+	Getenv func(string) string
 }
 
 // connectorType is a registry entry: how to read, check and build the
@@ -115,6 +119,26 @@ var connectorTypes = map[string]connectorType{
 		}
 		return localConnector{c, storePeople{env.Store}}, nil
 	}),
+	"ldap": typed(false, (*ldap.Config).Validate, func(_ context.Context, name string, c *ldap.Config, env connectorEnv) (any, error) {
+		return ldap.New(name, *c, ldap.Options{Logger: env.Logger, Now: env.Now, Getenv: env.Getenv})
+	}),
+	"oidc": typed(true, validateOIDC, func(ctx context.Context, name string, c *oidc.Config, env connectorEnv) (any, error) {
+		cfg := *c
+		if cfg.RedirectURL == "" {
+			cfg.RedirectURL = env.CallbackURL
+		}
+		return oidc.New(ctx, name, cfg, oidc.Options{Logger: env.Logger, Now: env.Now, Getenv: env.Getenv})
+	}),
+}
+
+// validateOIDC is oidc.Config's Validate, except that redirect_url may be
+// left out: it defaults to <base_url>/login/callback/<name>.
+func validateOIDC(c *oidc.Config) []string {
+	cfg := *c
+	if cfg.RedirectURL == "" {
+		cfg.RedirectURL = "https://idpbridge.invalid" + web.RedirectCallbackPath + "placeholder"
+	}
+	return cfg.Validate()
 }
 
 // connectorLocal is the type of the local accounts.
@@ -336,6 +360,7 @@ func (m *Main) openConnector(ctx context.Context, cfg *Config, cc ConnectorConfi
 		Now:         m.Now,
 		Rand:        m.Rand,
 		Login:       cfg.Login,
+		Getenv:      m.Getenv,
 	}
 	c, err := t.open(ctx, cc.Name, conf, env)
 	if err != nil {

@@ -122,7 +122,7 @@ func TestConnectorsConfigProblems(t *testing.T) {
 	for _, want := range []string{
 		"connectors[1].config.urll: unknown key (line 11)",
 		`connectors[2].name: "Corp_AD" must be 1 to 63 characters of a-z, 0-9 and -`,
-		`connectors[2].type: "kerberos" is not one of fake, fakeredirect, local`,
+		`connectors[2].type: "kerberos" is not one of fake, fakeredirect, ldap, local, oidc`,
 		`connectors[3].name: "corp-ad" is the name of connectors[1] already`,
 		`connectors[3].route_suffixes[0]: "corp.example" must be @ and a domain`,
 		"connectors[4].type: local: connectors[0] is the local connector already",
