@@ -18,6 +18,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"idpbridge/idp/signing"
 	"idpbridge/idp/sts"
 )
 
@@ -103,6 +104,9 @@ type LogConfig struct {
 type KeysConfig struct {
 	EncryptionKeyEnv  string `yaml:"encryption_key_env"`
 	EncryptionKeyFile string `yaml:"encryption_key_file"`
+	// Algorithm is the kind of new signing keys (first start, keys
+	// rotate): rsa-2048, rsa-3072 or rsa-4096; "" is rsa-3072.
+	Algorithm string `yaml:"algorithm,omitempty"`
 }
 
 // Duration is a time.Duration written as "30s", "5m".
@@ -399,6 +403,9 @@ func (c *Config) Validate(getenv func(string) string) []string {
 		if _, err := c.keyEncryptionKey(getenv); err != nil {
 			p.add("keys", "%v", err)
 		}
+	}
+	if _, err := signing.ParseAlgorithm(c.Keys.Algorithm); err != nil {
+		p.add("keys.algorithm", "%v", err)
 	}
 	c.validateLogin(&p)
 	c.validateConnectors(&p)
