@@ -12,7 +12,8 @@ import (
 )
 
 // proxied opens a migrated schema directly and through a proxy that counts
-// round trips and can stall, on one connection.
+// round trips and can stall, on one connection. The query timeout leaves
+// room for a new connection after a stall on a loaded machine.
 func proxied(t *testing.T) (direct, db *postgres.DB, proxy *pgtest.Proxy) {
 	t.Helper()
 	u := pgtest.Schema(t)
@@ -25,7 +26,7 @@ func proxied(t *testing.T) (direct, db *postgres.DB, proxy *pgtest.Proxy) {
 		t.Fatal(err)
 	}
 	proxy = pgtest.NewProxy(t, u)
-	db, err = postgres.Open(context.Background(), proxy.URL(u), postgres.Options{MaxConns: 1, QueryTimeout: 300 * time.Millisecond})
+	db, err = postgres.Open(context.Background(), proxy.URL(u), postgres.Options{MaxConns: 1, QueryTimeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
