@@ -41,7 +41,8 @@ import (
 // it defaults to true for builtin and false otherwise.
 //
 // Sign is what each Response carries signed: "assertion" (the Assertion
-// only), "response" (the Response only) or "both". It defaults to
+// only), "response" (the Response only; an assertion encrypted for the SP
+// is signed as well) or "both". It defaults to
 // "assertion" for the aws preset (AWS sign-in accepts a signed Response or
 // a signed Assertion) and for builtin (the built-in STS verifies either),
 // and to "both" for any other provider, which satisfies every SP.
