@@ -46,24 +46,8 @@ type oidcServe struct {
 
 func newOIDCServe(t *testing.T) *oidcServe {
 	t.Helper()
-	c := newCLI(t)
-	addr := freeAddr(t)
-	base := "http://" + addr
-	p := oidctest.New(t, "idpbridge-test", "s3cr3t-client", base+"/login/callback/okta")
-	p.Claims = map[string]any{
-		"preferred_username": "diego",
-		"email":              oktaSourceIdentity,
-		"email_verified":     true,
-		"name":               "Diego Ramirez",
-		"employee_number":    "E1234",
-		"groups":             []string{"Everyone", "AWS-Developers"},
-	}
-	c.env["OKTA_CLIENT_SECRET"] = "s3cr3t-client"
-	path := writeRawConfig(t, fmt.Sprintf(`server:
-  listen: %s
-  base_url: %s
-log: {level: warn}
-connectors:
+	return newOIDCServeWith(t, "idpbridge-test", func(issuer string) string {
+		return fmt.Sprintf(`connectors:
   - {name: local, type: local}
   - name: okta
     type: oidc
@@ -83,7 +67,29 @@ mappings:
         provider_arn: arn:aws:iam::123456789012:saml-provider/idpbridge
 service_providers:
   - {name: builtin, preset: builtin, mapping: people, display_name: Built-in STS}
-`, addr, base, p.Issuer()))
+`, issuer)
+	})
+}
+
+// newOIDCServeWith is newOIDCServe with the provider's client clientID
+// and the configuration that config makes of the provider's issuer
+// (after server and log).
+func newOIDCServeWith(t *testing.T, clientID string, config func(issuer string) string) *oidcServe {
+	t.Helper()
+	c := newCLI(t)
+	addr := freeAddr(t)
+	base := "http://" + addr
+	p := oidctest.New(t, clientID, "s3cr3t-client", base+"/login/callback/okta")
+	p.Claims = map[string]any{
+		"preferred_username": "diego",
+		"email":              oktaSourceIdentity,
+		"email_verified":     true,
+		"name":               "Diego Ramirez",
+		"employee_number":    "E1234",
+		"groups":             []string{"Everyone", "AWS-Developers", "AWS-123456789012-Developer"},
+	}
+	c.env["OKTA_CLIENT_SECRET"] = "s3cr3t-client"
+	path := writeRawConfig(t, fmt.Sprintf("server:\n  listen: %s\n  base_url: %s\nlog: {level: warn}\n", addr, base)+config(p.Issuer()))
 	return &oidcServe{c: c, path: path, base: base, provider: p, client: p.Client()}
 }
 
