@@ -217,6 +217,10 @@ func TestOIDCSignInInBrowser(t *testing.T) {
 		!regexp.MustCompile(`(?m)IssueAssertion\s+\S*diego\S*\s+`+si+`\s`).MatchString(out) {
 		t.Errorf("audit lookup --source-identity %s = %d:\n%s%s", oktaSourceIdentity, code, out, stderr)
 	}
+	out, stderr, code = o.c.run("", "audit", "lookup", "--principal", "okta:diego", "--config", o.path)
+	if code != 0 || !regexp.MustCompile(`(?m)SignIn\s+okta:diego\s+-\s+-\s+ok$`).MatchString(out) {
+		t.Errorf("audit lookup --principal okta:diego = %d:\n%s%s", code, out, stderr)
+	}
 	recs := signInsOf(t, o)
 	if len(recs) != 1 || recs[0].ErrorCode != "" || recs[0].UserIdentity.UserName != "diego@okta" || recs[0].UserIdentity.Connector != "okta" {
 		t.Errorf("SignIn records = %+v", recs)
