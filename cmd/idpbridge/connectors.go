@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"regexp"
 	"slices"
 	"strconv"
@@ -69,6 +70,8 @@ type connectorEnv struct {
 	Login       LoginConfig
 	// Getenv resolves the *_env keys of a connector's configuration.
 	Getenv func(string) string
+	// HTTPClient reaches upstream providers (nil: the connector's own).
+	HTTPClient *http.Client
 }
 
 // connectorType is a registry entry: how to read, check and build the
@@ -127,7 +130,7 @@ var connectorTypes = map[string]connectorType{
 		if cfg.RedirectURL == "" {
 			cfg.RedirectURL = env.CallbackURL
 		}
-		return oidc.New(ctx, name, cfg, oidc.Options{Logger: env.Logger, Now: env.Now, Getenv: env.Getenv})
+		return oidc.New(ctx, name, cfg, oidc.Options{Logger: env.Logger, Now: env.Now, Getenv: env.Getenv, HTTPClient: env.HTTPClient})
 	}),
 }
 
@@ -361,6 +364,7 @@ func (m *Main) openConnector(ctx context.Context, cfg *Config, cc ConnectorConfi
 		Rand:        m.Rand,
 		Login:       cfg.Login,
 		Getenv:      m.Getenv,
+		HTTPClient:  m.HTTPClient,
 	}
 	c, err := t.open(ctx, cc.Name, conf, env)
 	if err != nil {
