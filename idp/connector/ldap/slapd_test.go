@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"idpbridge/idp/connector/ldap/ldaptest"
 )
 
 const (
@@ -180,7 +182,7 @@ func (s *slapd) start() {
 		case <-t.Context().Done():
 		}
 	}()
-	waitListening(t, s.addr, failed)
+	ldaptest.WaitListening(t, s.addr, failed)
 }
 
 // stop ends slapd and waits for it to exit; stopping twice is a no-op.
