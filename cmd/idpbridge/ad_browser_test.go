@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -224,4 +225,42 @@ func samlAttribute(xml, name string) []string {
 		vals = append(vals, m[1])
 	}
 	return vals
+}
+
+// TestExampleConfigLDAPConnector: the ldap connector documented in
+// config.example.yaml (un-commented, as far as the next connector)
+// decodes strictly and passes config check, so every key it shows exists
+// and its values are valid.
+func TestExampleConfigLDAPConnector(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile("../../config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(raw), "\n# connectors:\n")
+	block, _, ok2 := strings.Cut(rest, "\n#   - name: okta\n")
+	if !ok || !ok2 || !strings.Contains(block, "type: ldap") {
+		t.Fatal("config.example.yaml no longer has a connectors example with an ldap entry before okta")
+	}
+	var b strings.Builder
+	b.WriteString("connectors:\n")
+	for _, line := range strings.Split(block, "\n") {
+		if !strings.HasPrefix(line, "# ") {
+			t.Fatalf("connectors example line not commented with \"# \": %q", line)
+		}
+		b.WriteString(strings.TrimPrefix(line, "# ") + "\n")
+	}
+	for _, key := range []string{"preset", "urls", "start_tls", "ca_file", "server_name", "insecure_skip_verify", "insecure_no_tls",
+		"bind_dn", "bind_password_env", "dial_timeout", "timeout", "pool_size", "account_state", "user_search", "base_dn", "filter",
+		"scope", "username_attribute", "email_attribute", "display_name_attribute", "attributes", "group_search", "member_of",
+		"name_attribute", "nested"} {
+		if !regexp.MustCompile(`(?m)^ +` + key + `:`).MatchString(b.String()) {
+			t.Errorf("the ldap example does not show %s", key)
+		}
+	}
+	c := newCLI(t)
+	c.env["AD_BIND_PASSWORD"] = "example"
+	if out, stderr, code := c.run("", "config", "check", "--config", writeConfig(t, b.String())); code != 0 {
+		t.Errorf("config check of the ldap connector example = %d:\n%s%s\n%s", code, out, stderr, b.String())
+	}
 }
