@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"net/http"
 	"os"
 	"regexp"
 	"slices"
@@ -262,5 +263,49 @@ func TestExampleConfigLDAPConnector(t *testing.T) {
 	c.env["AD_BIND_PASSWORD"] = "example"
 	if out, stderr, code := c.run("", "config", "check", "--config", writeConfig(t, b.String())); code != 0 {
 		t.Errorf("config check of the ldap connector example = %d:\n%s%s\n%s", code, out, stderr, b.String())
+	}
+}
+
+// TestReadmeActiveDirectory tests the README's Active Directory example
+// as written, with only its transport pointed at the in-process AD:
+// diego.ramirez@corp.example is routed to corp-ad by its suffix, the
+// built-in STS issues him Developer with source identity diego.ramirez
+// (Developer reached through the nested group), and mapping test finds
+// him as diego.ramirez@corp-ad.
+func TestReadmeActiveDirectory(t *testing.T) {
+	t.Parallel()
+	var example string
+	for _, b := range readmeBlocks(t, "Configuration", "yaml") {
+		if strings.Contains(b, "name: corp-ad") && strings.Contains(b, "preset: active_directory") {
+			example = b
+		}
+	}
+	transport := regexp.MustCompile(`(?m)^( +)urls: \[ldaps://[^\]]+\]\n +ca_file: \S+\n`)
+	if example == "" || !transport.MatchString(example) {
+		t.Fatalf("README.md's Configuration section has no Active Directory example with ldaps:// urls and a ca_file:\n%s", example)
+	}
+	ad := ldaptest.StartAD(t)
+	example = transport.ReplaceAllString(example, "${1}urls: ["+ad.URL()+"]\n${1}insecure_no_tls: true\n")
+	c := newCLI(t)
+	c.env["AD_BIND_PASSWORD"] = ldaptest.ServicePassword
+	addr := freeAddr(t)
+	path := writeRawConfig(t, fmt.Sprintf("server:\n  listen: %s\n  base_url: http://%s\nlog: {level: warn}\n%s", addr, addr, example))
+	serveOnce(t, c, path, func(base, _ string) {
+		w := newWebClient(t, base)
+		action, resp := w.openApp("builtin", "diego.ramirez@corp.example", ldaptest.DiegoPassword, "Developer")
+		code, body := w.stsSignIn(action, resp, "Developer")
+		if code != http.StatusOK {
+			t.Fatalf("the built-in STS refused the README's sign-in: %d\n%s", code, body)
+		}
+		if si := sessionSource.FindStringSubmatch(body); si == nil || si[1] != "diego.ramirez" {
+			t.Errorf("session: source identity %v, want diego.ramirez\n%s", si, body)
+		}
+		if !strings.Contains(body, "arn:aws:sts::123456789012:assumed-role/Developer/diego.ramirez") {
+			t.Errorf("the session is not Developer/diego.ramirez:\n%s", body)
+		}
+	})
+	out, stderr, code := c.run("", "mapping", "test", "--sp", "aws", "--user", "diego.ramirez@corp-ad", "--config", path)
+	if code != 0 || !strings.Contains(out, "arn:aws:iam::123456789012:role/Developer") {
+		t.Errorf("mapping test --sp aws --user diego.ramirez@corp-ad = %d:\n%s%s", code, out, stderr)
 	}
 }
