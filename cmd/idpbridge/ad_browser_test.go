@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"regexp"
 	"slices"
@@ -308,4 +309,47 @@ func TestReadmeActiveDirectory(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "arn:aws:iam::123456789012:role/Developer") {
 		t.Errorf("mapping test --sp aws --user diego.ramirez@corp-ad = %d:\n%s%s", code, out, stderr)
 	}
+}
+
+// TestDirectoryMetrics: serve counts and times an ldap connector's
+// operations on its directory per connector, operation and result: a
+// wrong password is a failed user_bind, a right one an ok user_bind,
+// each after a search by the service account.
+func TestDirectoryMetrics(t *testing.T) {
+	t.Parallel()
+	ad := ldaptest.StartAD(t)
+	c := newCLI(t)
+	c.env["AD_BIND_PASSWORD"] = ldaptest.ServicePassword
+	addr := freeAddr(t)
+	path := writeRawConfig(t, fmt.Sprintf("server:\n  listen: %s\n  base_url: http://%s\nlog: {level: error}\n%s", addr, addr, adStory(ad.URL())))
+	serveOnce(t, c, path, func(base, _ string) {
+		w := newWebClient(t, base)
+		for _, pw := range []string{"wrong-password", ldaptest.DiegoPassword} {
+			_, body, _ := w.form("GET", "/login", nil)
+			tok := csrfField.FindStringSubmatch(body)
+			if tok == nil {
+				t.Fatalf("GET /login:\n%s", body)
+			}
+			w.form("POST", "/login", url.Values{"csrf_token": {tok[1]}, "username": {"diego.ramirez@corp.example"}, "password": {pw}})
+		}
+		_, metrics := get(t, base+"/metrics")
+		for _, want := range []string{
+			`idpbridge_connector_directory_operations_total{connector="corp-ad",op="user_bind",result="failed"} 1`,
+			`idpbridge_connector_directory_operations_total{connector="corp-ad",op="user_bind",result="ok"} 1`,
+			`idpbridge_connector_directory_operation_duration_seconds_count{connector="corp-ad",op="user_bind"} 2`,
+		} {
+			if !strings.Contains(metrics, want) {
+				t.Errorf("/metrics lacks %s", want)
+			}
+		}
+		for _, want := range []*regexp.Regexp{
+			regexp.MustCompile(`idpbridge_connector_directory_operations_total\{connector="corp-ad",op="search",result="ok"\} [2-9]`),
+			regexp.MustCompile(`idpbridge_connector_directory_operations_total\{connector="corp-ad",op="bind",result="ok"\} [1-9]`),
+			regexp.MustCompile(`idpbridge_connector_directory_operations_total\{connector="corp-ad",op="dial",result="ok"\} [1-9]`),
+		} {
+			if !want.MatchString(metrics) {
+				t.Errorf("/metrics lacks %s:\n%s", want, metrics)
+			}
+		}
+	})
 }
