@@ -19,7 +19,7 @@ import (
 func TestPoolBoundsConnections(t *testing.T) {
 	t.Parallel()
 	s := startSlapd(t)
-	cfg := s.config()
+	cfg := slapdConfig(s)
 	n := 2
 	cfg.PoolSize = &n
 	var dials atomic.Int64

@@ -8,6 +8,10 @@
 // tests can assert on what reached the directory. StartAD fills it with a
 // small Active Directory: a service account and diego.ramirez, who is in
 // AWS-123456789012-Developer through the nested group Developers.
+//
+// StartSlapd runs a real OpenLDAP server (Debian's slapd) with a fixture
+// of the same shape: diego in developers, which is in
+// aws-123456789012-developer.
 package ldaptest
 
 import (
