@@ -353,3 +353,73 @@ func TestDirectoryMetrics(t *testing.T) {
 		}
 	})
 }
+
+// TestOpenLDAPStory is the story against a real OpenLDAP (slapd, preset
+// openldap): diego, in aws-123456789012-developer through the nested
+// group developers, signs in as diego@example.org (routed to corp-ldap,
+// suffix stripped); the built-in STS issues Developer with source
+// identity diego; audit lookup finds the assertion (for
+// corp-ldap:diego) and the AssumeRoleWithSAML; mapping test finds
+// diego@corp-ldap without his password.
+func TestOpenLDAPStory(t *testing.T) {
+	t.Parallel()
+	s := ldaptest.StartSlapd(t)
+	c := newCLI(t)
+	c.env["LDAP_BIND_PASSWORD"] = ldaptest.SlapdServicePassword
+	addr := freeAddr(t)
+	path := writeRawConfig(t, fmt.Sprintf(`server:
+  listen: %s
+  base_url: http://%s
+log: {level: warn}
+connectors:
+  - name: corp-ldap
+    type: ldap
+    route_suffixes: ["@example.org"]
+    strip_suffix: true
+    config:
+      preset: openldap
+      urls: [ldap://%s]
+      start_tls: true
+      ca_file: %s
+      bind_dn: %s
+      bind_password_env: LDAP_BIND_PASSWORD
+      user_search: {base_dn: "%s"}
+mappings:
+  - name: corp
+    source_identity: {from: uid, required: true}
+    role_session_name: {from: uid}
+    roles:
+      - group: '(?i)^aws-(\d{12})-developer$'
+        role_arn: 'arn:aws:iam::$1:role/Developer'
+        provider_arn: 'arn:aws:iam::$1:saml-provider/idpbridge'
+service_providers:
+  - {name: builtin, preset: builtin, mapping: corp, display_name: Built-in STS}
+`, addr, addr, s.Addr, s.CAFile, ldaptest.SlapdServiceDN, ldaptest.SlapdBase))
+	serveOnce(t, c, path, func(base, _ string) {
+		w := newWebClient(t, base)
+		action, resp := w.openApp("builtin", "diego@example.org", "diego-pw", "Developer")
+		code, body := w.stsSignIn(action, resp, "Developer")
+		if code != http.StatusOK {
+			t.Fatalf("the built-in STS refused diego's sign-in: %d\n%s", code, body)
+		}
+		if si := sessionSource.FindStringSubmatch(body); si == nil || si[1] != "diego" {
+			t.Errorf("session: source identity %v, want diego\n%s", si, body)
+		}
+		if !strings.Contains(body, "arn:aws:sts::123456789012:assumed-role/Developer/diego") {
+			t.Errorf("the session is not Developer/diego:\n%s", body)
+		}
+	})
+	out, stderr, code := c.run("", "audit", "lookup", "--source-identity", "diego", "--config", path)
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)IssueAssertion\s+corp-ldap:diego\s+diego\s+arn:aws:iam::123456789012:role/Developer\s+ok$`),
+		regexp.MustCompile(`(?m)AssumeRoleWithSAML\s+\S+\s+diego\s+arn:aws:iam::123456789012:role/Developer\s+ok$`),
+	} {
+		if code != 0 || !want.MatchString(out) {
+			t.Errorf("audit lookup --source-identity diego = %d, lacks %s:\n%s%s", code, want, out, stderr)
+		}
+	}
+	out, stderr, code = c.run("", "mapping", "test", "--sp", "builtin", "--user", "diego@corp-ldap", "--config", path)
+	if code != 0 || !strings.Contains(out, "user diego@corp-ldap") || !strings.Contains(out, "arn:aws:iam::123456789012:role/Developer") {
+		t.Errorf("mapping test --user diego@corp-ldap = %d:\n%s%s", code, out, stderr)
+	}
+}
