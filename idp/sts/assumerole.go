@@ -95,6 +95,9 @@ func (s *Service) planAssumeRole(c *call, who *caller, req assumeRoleRequest, in
 	if e := checkRequestTags(tags, req.TransitiveTagKeys, inheritedKeys); e != nil {
 		return nil, e
 	}
+	if e := checkInheritedTags(tags, inherited); e != nil {
+		return nil, e
+	}
 
 	// (e) session policy.
 	if req.Policy.set {
