@@ -173,7 +173,18 @@ func (s *Service) planAssumeRole(c *call, who *caller, req assumeRoleRequest, in
 		callerARN:      who.arn,
 		packed:         packed,
 		packedShown:    req.Policy.set || len(req.PolicyARNs) > 0 || len(tags) > 0,
+
+		parentAccessKeyID: parentKey(who),
 	}, nil
+}
+
+// parentKey is the access key of the calling role session, "" for an IAM
+// user.
+func parentKey(who *caller) string {
+	if who.isSession() {
+		return who.accessKeyID
+	}
+	return ""
 }
 
 // requestTags returns the validated tags of a request.
