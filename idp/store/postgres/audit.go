@@ -73,11 +73,6 @@ func (o ops) LookupAuditEvents(ctx context.Context, q store.AuditQuery) ([]store
 	var where []string
 	var args []any
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
-	if q.SourceIdentity != "" {
-		// Each side has its own partial index; PostgreSQL ORs them.
-		si := arg(q.SourceIdentity)
-		where = append(where, "(source_identity = "+si+" OR second_source_identity = "+si+")")
-	}
 	for _, f := range []struct{ col, v string }{
 		{"principal", q.Principal}, {"role_arn", q.RoleARN}, {"name", q.Name},
 	} {
@@ -101,11 +96,23 @@ func (o ops) LookupAuditEvents(ctx context.Context, q store.AuditQuery) ([]store
 	if q.After != nil {
 		where = append(where, "(event_time, seq) < ("+arg(q.After.EventTime)+", "+arg(q.After.Seq)+")")
 	}
-	sql := `SELECT ` + auditColumns + ` FROM audit_events`
-	if len(where) > 0 {
-		sql += " WHERE " + strings.Join(where, " AND ")
+	limit := arg(q.Limit)
+	selectWhere := func(conds ...string) string {
+		sql := `SELECT ` + auditColumns + ` FROM audit_events`
+		if conds = append(conds, where...); len(conds) > 0 {
+			sql += " WHERE " + strings.Join(conds, " AND ")
+		}
+		return sql + " ORDER BY event_time DESC, seq DESC LIMIT " + limit
 	}
-	sql += " ORDER BY event_time DESC, seq DESC LIMIT " + arg(q.Limit)
+	sql := selectWhere()
+	if q.SourceIdentity != "" {
+		// An event is found under either source identity column: two scans
+		// of their indexes in order, merged; a row matches one side only.
+		si := arg(q.SourceIdentity)
+		sql = `SELECT * FROM (` + selectWhere("source_identity = "+si) + `) AS first
+			UNION ALL SELECT * FROM (` + selectWhere("second_source_identity = "+si, "source_identity IS DISTINCT FROM "+si) + `) AS second
+			ORDER BY event_time DESC, seq DESC LIMIT ` + limit
+	}
 	rows, err := o.q.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("lookup audit events: %w", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -67,11 +68,6 @@ func (o ops) LookupAuditEvents(ctx context.Context, q store.AuditQuery) ([]store
 	}
 	var where []string
 	var args []any
-	if q.SourceIdentity != "" {
-		// Each side has its own partial index; SQLite ORs them.
-		where = append(where, "(source_identity = ? OR second_source_identity = ?)")
-		args = append(args, q.SourceIdentity, q.SourceIdentity)
-	}
 	for _, f := range []struct{ col, v string }{
 		{"principal", q.Principal}, {"role_arn", q.RoleARN}, {"name", q.Name},
 	} {
@@ -100,12 +96,23 @@ func (o ops) LookupAuditEvents(ctx context.Context, q store.AuditQuery) ([]store
 		where = append(where, "(event_time, seq) < (?, ?)")
 		args = append(args, micros(q.After.EventTime), q.After.Seq)
 	}
-	query := `SELECT ` + auditColumns + ` FROM audit_events`
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
+	selectWhere := func(conds ...string) string {
+		query := `SELECT ` + auditColumns + ` FROM audit_events`
+		if conds = append(conds, where...); len(conds) > 0 {
+			query += " WHERE " + strings.Join(conds, " AND ")
+		}
+		return query + " ORDER BY event_time DESC, seq DESC LIMIT ?"
 	}
-	query += " ORDER BY event_time DESC, seq DESC LIMIT ?"
-	args = append(args, q.Limit)
+	filters := args
+	query, args := selectWhere(), slices.Concat(filters, []any{q.Limit})
+	if si := q.SourceIdentity; si != "" {
+		// An event is found under either source identity column: two scans
+		// of their indexes in order, merged; a row matches one side only.
+		query = `SELECT * FROM (` + selectWhere("source_identity = ?") + `)
+			UNION ALL SELECT * FROM (` + selectWhere("second_source_identity = ?", "source_identity IS NOT ?") + `)
+			ORDER BY event_time DESC, seq DESC LIMIT ?`
+		args = slices.Concat([]any{si}, filters, []any{q.Limit, si, si}, filters, []any{q.Limit, q.Limit})
+	}
 	var out []store.AuditEvent
 	err := o.scanEach(ctx, "lookup audit events", func(e store.AuditEvent) error {
 		out = append(out, e)
