@@ -13,6 +13,9 @@ var (
 	// ErrConflict: the record already exists (a unique key is taken) or a
 	// precondition of the change no longer holds.
 	ErrConflict = errors.New("conflict")
+	// ErrRevoked: a session may not be chained from a revoked (or no
+	// longer stored) session.
+	ErrRevoked = errors.New("revoked")
 )
 
 // Store is the whole persistence layer. Methods of Ops may be called on the

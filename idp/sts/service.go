@@ -340,6 +340,10 @@ func (s *Service) issue(ctx context.Context, rec store.STSSession, recs ...audit
 		}
 		return s.trail.Append(ctx, tx, recs...)
 	})
+	if errors.Is(err, store.ErrRevoked) {
+		// The calling session was revoked while this call was under way.
+		return invalidClientToken()
+	}
 	if err != nil {
 		return internal(fmt.Errorf("issue credentials: %w", err))
 	}
@@ -354,8 +358,10 @@ func apiError(e *Error) *audit.APIError {
 }
 
 // Revoke revokes the session with the given access key ID at the current
-// time: from then on every replica refuses its credentials.
-// store.ErrNotFound when there is no such session.
+// time, and every live session chained from it: from then on every replica
+// refuses their credentials. store.ErrNotFound when there is no such
+// session.
 func (s *Service) Revoke(ctx context.Context, accessKeyID string) error {
-	return s.store.RevokeSTSSession(ctx, accessKeyID, s.now().UTC())
+	_, err := s.store.RevokeSTSSessionChain(ctx, accessKeyID, s.now().UTC())
+	return err
 }
