@@ -63,8 +63,8 @@ service_providers:
 // carries SourceIdentity diego.ramirez and the Developer role; the
 // built-in STS issues credentials whose session carries diego.ramirez;
 // `audit lookup --source-identity diego.ramirez` shows the assertions
-// (made for corp-ad:diego.ramirez) and the AssumeRoleWithSAML, and the
-// sign-in through corp-ad is recorded for corp-ad:diego.ramirez.
+// (made for corp-ad:diego.ramirez), the AssumeRoleWithSAML, and the
+// sign-in through corp-ad.
 // `mapping test --user diego.ramirez@corp-ad` finds him without a
 // password.
 func TestActiveDirectoryStoryInBrowser(t *testing.T) {
@@ -171,18 +171,20 @@ func TestActiveDirectoryStoryInBrowser(t *testing.T) {
 	for _, want := range []*regexp.Regexp{
 		regexp.MustCompile(`(?m)IssueAssertion\s+corp-ad:diego\.ramirez\s+diego\.ramirez\s+arn:aws:iam::123456789012:role/Developer\s+ok$`),
 		regexp.MustCompile(`(?m)AssumeRoleWithSAML\s+\S+\s+diego\.ramirez\s+arn:aws:iam::123456789012:role/Developer\s+ok$`),
+		regexp.MustCompile(`(?m)SignIn\s+corp-ad:diego\.ramirez\s.*ok$`),
 	} {
 		if !want.MatchString(out) {
 			t.Errorf("audit lookup --source-identity diego.ramirez lacks %s:\n%s", want, out)
 		}
 	}
 
-	// The sign-in itself precedes any mapping, so it carries no source
-	// identity: it is found by the person, and names the connector.
-	out, stderr, code = c.run("", "audit", "lookup", "--principal", "corp-ad:diego.ramirez", "--event", "SignIn", "--json", "--config", path)
+	// The sign-in itself precedes any mapping and carries no source
+	// identity; the lookup by source identity brings the sign-ins of the
+	// person its assertions were made for, naming the connector.
+	out, stderr, code = c.run("", "audit", "lookup", "--source-identity", "diego.ramirez", "--event", "SignIn", "--json", "--config", path)
 	if code != 0 || !strings.Contains(out, `"eventName": "SignIn"`) || !strings.Contains(out, `"connector": "corp-ad"`) ||
 		!strings.Contains(out, `"userName": "diego.ramirez@corp-ad"`) || !strings.Contains(out, `"SignIn": "Success"`) {
-		t.Errorf("audit lookup --principal corp-ad:diego.ramirez --event SignIn = %d:\n%s%s", code, out, stderr)
+		t.Errorf("audit lookup --source-identity diego.ramirez --event SignIn = %d:\n%s%s", code, out, stderr)
 	}
 
 	// mapping test finds him through the connector's Lookup: no password.
