@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"regexp"
 	"slices"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"gopkg.in/yaml.v3"
 
 	"idpbridge/idp"
@@ -69,6 +71,11 @@ type connectorEnv struct {
 	Login       LoginConfig
 	// Getenv resolves the *_env keys of a connector's configuration.
 	Getenv func(string) string
+	// HTTPClient reaches upstream providers (nil: the connector's own).
+	HTTPClient *http.Client
+	// Observe, when set, takes each operation of the connector on its
+	// directory (op, success, duration) for the metrics; nil outside serve.
+	Observe func(op string, ok bool, d time.Duration)
 }
 
 // connectorType is a registry entry: how to read, check and build the
@@ -120,14 +127,14 @@ var connectorTypes = map[string]connectorType{
 		return localConnector{c, storePeople{env.Store}}, nil
 	}),
 	"ldap": typed(false, (*ldap.Config).Validate, func(_ context.Context, name string, c *ldap.Config, env connectorEnv) (any, error) {
-		return ldap.New(name, *c, ldap.Options{Logger: env.Logger, Now: env.Now, Getenv: env.Getenv})
+		return ldap.New(name, *c, ldap.Options{Logger: env.Logger, Now: env.Now, Getenv: env.Getenv, Observe: env.Observe})
 	}),
 	"oidc": typed(true, validateOIDC, func(ctx context.Context, name string, c *oidc.Config, env connectorEnv) (any, error) {
 		cfg := *c
 		if cfg.RedirectURL == "" {
 			cfg.RedirectURL = env.CallbackURL
 		}
-		return oidc.New(ctx, name, cfg, oidc.Options{Logger: env.Logger, Now: env.Now, Getenv: env.Getenv})
+		return oidc.New(ctx, name, cfg, oidc.Options{Logger: env.Logger, Now: env.Now, Getenv: env.Getenv, HTTPClient: env.HTTPClient})
 	}),
 }
 
@@ -342,6 +349,12 @@ func redactNode(n *yaml.Node) *yaml.Node {
 
 // openConnector builds the connector of entry cc.
 func (m *Main) openConnector(ctx context.Context, cfg *Config, cc ConnectorConfig, s store.Store, log *slog.Logger) (any, error) {
+	return m.openObservedConnector(ctx, cfg, cc, s, log, nil)
+}
+
+// openObservedConnector builds the connector of entry cc, whose directory
+// operations feed dm when it is not nil.
+func (m *Main) openObservedConnector(ctx context.Context, cfg *Config, cc ConnectorConfig, s store.Store, log *slog.Logger, dm *directoryMetrics) (any, error) {
 	t, ok := connectorTypes[cc.Type]
 	if !ok {
 		return nil, fmt.Errorf("connector %q: unknown type %q", cc.Name, cc.Type)
@@ -361,6 +374,10 @@ func (m *Main) openConnector(ctx context.Context, cfg *Config, cc ConnectorConfi
 		Rand:        m.Rand,
 		Login:       cfg.Login,
 		Getenv:      m.Getenv,
+		HTTPClient:  m.HTTPClient,
+	}
+	if dm != nil {
+		env.Observe = dm.observer(cc.Name)
 	}
 	c, err := t.open(ctx, cc.Name, conf, env)
 	if err != nil {
@@ -378,12 +395,17 @@ const connectorStartCheck = 10 * time.Second
 // buildConnectors builds every configured connector for the login page,
 // and the people finder of mapping tests over them. Connectors that can
 // be checked are checked at once in the background: a failure is a log
-// line, not a failed start.
-func (m *Main) buildConnectors(ctx context.Context, cfg *Config, s store.Store, log *slog.Logger) ([]web.NamedConnector, *connectorPeople, error) {
+// line, not a failed start. Their directory operations are counted and
+// timed in reg (see directoryMetrics).
+func (m *Main) buildConnectors(ctx context.Context, cfg *Config, s store.Store, log *slog.Logger, reg prometheus.Registerer) ([]web.NamedConnector, *connectorPeople, error) {
+	dm, err := newDirectoryMetrics(reg)
+	if err != nil {
+		return nil, nil, err
+	}
 	var out []web.NamedConnector
 	built := map[string]any{}
 	for _, cc := range cfg.connectorList() {
-		c, err := m.openConnector(ctx, cfg, cc, s, log)
+		c, err := m.openObservedConnector(ctx, cfg, cc, s, log, dm)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -496,4 +518,50 @@ func (cp *connectorPeople) resolve(name string) (ConnectorConfig, string, bool) 
 		}
 	}
 	return ConnectorConfig{}, "", false
+}
+
+// directoryMetrics count and time the operations of the connectors on
+// their directories (the ldap type's binds, searches and connections),
+// by connector and operation:
+//
+//	idpbridge_connector_directory_operations_total{connector,op,result}  result ok or failed
+//	idpbridge_connector_directory_operation_duration_seconds{connector,op}
+//
+// op is dial, starttls, bind (the service account), search or user_bind
+// (a person's password; a refused password is failed).
+type directoryMetrics struct {
+	ops     *prometheus.CounterVec
+	latency *prometheus.HistogramVec
+}
+
+func newDirectoryMetrics(reg prometheus.Registerer) (*directoryMetrics, error) {
+	dm := &directoryMetrics{
+		ops: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "idpbridge_connector_directory_operations_total",
+			Help: "Operations of connectors on their directories (binds, searches, connections), by connector, operation and result.",
+		}, []string{"connector", "op", "result"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "idpbridge_connector_directory_operation_duration_seconds",
+			Help:    "Time of the operations of connectors on their directories, by connector and operation.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"connector", "op"}),
+	}
+	for _, c := range []prometheus.Collector{dm.ops, dm.latency} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("directory metrics: %w", err)
+		}
+	}
+	return dm, nil
+}
+
+// observer is the Observe function of connector name.
+func (dm *directoryMetrics) observer(name string) func(op string, ok bool, d time.Duration) {
+	return func(op string, ok bool, d time.Duration) {
+		result := "ok"
+		if !ok {
+			result = "failed"
+		}
+		dm.ops.WithLabelValues(name, op, result).Inc()
+		dm.latency.WithLabelValues(name, op).Observe(max(d, 0).Seconds())
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -42,6 +43,10 @@ type Main struct {
 	// Started, when set, is called by serve with the listener's address
 	// once it accepts connections.
 	Started func(addr string)
+	// HTTPClient, when set, is how connectors reach upstream providers
+	// (OIDC discovery, keys, tokens, UserInfo); nil: each connector's own
+	// client.
+	HTTPClient *http.Client
 
 	cmd     command
 	closers []func() error

@@ -114,7 +114,7 @@ func (m *Main) wireWeb(ctx context.Context, cfg *Config, srv *web.Server, s stor
 	if err != nil {
 		return nil, err
 	}
-	conns, people, err := m.buildConnectors(ctx, cfg, s, log)
+	conns, people, err := m.buildConnectors(ctx, cfg, s, log, srv.Registry())
 	if err != nil {
 		return nil, err
 	}

@@ -138,6 +138,10 @@ const (
 	AdminKeyRetired          AdminAction = "AdminKeyRetired"
 	AdminAuditPruned         AdminAction = "AdminAuditPruned"
 	AdminSessionRevoked      AdminAction = "AdminSessionRevoked"
+	// AdminSessionsRevoked: STS sessions revoked together (a session with
+	// those chained from it, or every session of a source identity);
+	// details name the count, the reason and the access key IDs.
+	AdminSessionsRevoked AdminAction = "AdminSessionsRevoked"
 )
 
 // Admin target types (AdminChange.TargetType).

@@ -33,6 +33,12 @@ type IndexFields struct {
 	ErrorCode      string
 	ClientAddress  string // sourceIPAddress
 	RequestID      string
+
+	// SecondSourceIdentity is a second source identity the record carries,
+	// "" when it carries at most one: the value a chained call tried to set
+	// while its session carries another (AccessDenied). The record is
+	// found under either.
+	SecondSourceIdentity string
 }
 
 // Index returns r's index columns. It reads only r and never fails: a part
@@ -80,16 +86,28 @@ func (r *Record) Index() IndexFields {
 		f.RoleARN = id.SessionContext.SessionIssuer.ARN
 	}
 
+	var carried string
 	if id.SessionContext != nil {
-		f.SourceIdentity = id.SessionContext.SourceIdentity
+		carried = id.SessionContext.SourceIdentity
 	}
-	if f.SourceIdentity == "" {
-		f.SourceIdentity = req.SourceIdentity
-	}
-	if f.SourceIdentity == "" {
-		f.SourceIdentity = resp.SourceIdentity
+	for _, si := range []string{carried, req.SourceIdentity, resp.SourceIdentity} {
+		f.addSourceIdentity(si)
 	}
 	return f
+}
+
+// addSourceIdentity files si as the first or second source identity of f,
+// unless it is empty or already there. A record carries at most two
+// distinct values (a session's and a different one it tried to set); a
+// third would be dropped.
+func (f *IndexFields) addSourceIdentity(si string) {
+	switch {
+	case si == "" || si == f.SourceIdentity || si == f.SecondSourceIdentity:
+	case f.SourceIdentity == "":
+		f.SourceIdentity = si
+	case f.SecondSourceIdentity == "":
+		f.SecondSourceIdentity = si
+	}
 }
 
 // indexKeys are the members of requestParameters and responseElements the

@@ -1,12 +1,14 @@
 package audit
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -71,6 +73,9 @@ func Lookup(ctx context.Context, s store.AuditStore, q Query) (Page, error) {
 	if err != nil {
 		return Page{}, err
 	}
+	if rows, err = withSignIns(ctx, s, sq, rows); err != nil {
+		return Page{}, err
+	}
 	page := Page{Events: make([]Event, 0, len(rows))}
 	for _, row := range rows {
 		rec, err := DecodeRecord(row.Record)
@@ -84,6 +89,63 @@ func Lookup(ctx context.Context, s store.AuditStore, q Query) (Page, error) {
 		page.Next = encodeCursor(store.AuditCursor{EventTime: last.EventTime, Seq: last.Seq})
 	}
 	return page, nil
+}
+
+// maxSignInPeople bounds the people whose sign-ins a lookup by source
+// identity adds (see withSignIns).
+const maxSignInPeople = 20
+
+// withSignIns adds to rows, the answer of a lookup by source identity, the
+// sign-ins of the people whose assertions carried that source identity in
+// the same window. A sign-in comes before any mapping and so carries no
+// source identity itself, yet it is where "which person" starts: the
+// connector, the address and the time. The merge keeps newest first, no
+// duplicates, at most sq.Limit rows, and the same keyset cursor.
+func withSignIns(ctx context.Context, s store.AuditStore, sq store.AuditQuery, rows []store.AuditEvent) ([]store.AuditEvent, error) {
+	if sq.SourceIdentity == "" || sq.RoleARN != "" || (sq.Name != "" && sq.Name != EventSignIn) {
+		return rows, nil
+	}
+	issued := sq
+	issued.Name, issued.ErrorCode, issued.After, issued.Principal, issued.Limit = EventIssueAssertion, "", nil, "", MaxLimit
+	assertions, err := s.LookupAuditEvents(ctx, issued)
+	if err != nil {
+		return nil, err
+	}
+	var people []string
+	for _, a := range assertions {
+		if a.Principal != "" && !slices.Contains(people, a.Principal) && len(people) < maxSignInPeople &&
+			(sq.Principal == "" || sq.Principal == a.Principal) {
+			people = append(people, a.Principal)
+		}
+	}
+	seen := make(map[int64]bool, len(rows))
+	for _, r := range rows {
+		seen[r.Seq] = true
+	}
+	for _, p := range people {
+		signIns := sq
+		signIns.SourceIdentity, signIns.Principal, signIns.Name = "", p, EventSignIn
+		more, err := s.LookupAuditEvents(ctx, signIns)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range more {
+			if !seen[r.Seq] {
+				seen[r.Seq] = true
+				rows = append(rows, r)
+			}
+		}
+	}
+	slices.SortFunc(rows, func(a, b store.AuditEvent) int {
+		if c := b.EventTime.Compare(a.EventTime); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.Seq, a.Seq)
+	})
+	if len(rows) > sq.Limit {
+		rows = rows[:sq.Limit]
+	}
+	return rows, nil
 }
 
 // DecodeRecord decodes a stored record.

@@ -107,7 +107,8 @@ func TestLookup(t *testing.T) {
 			}
 			for _, e := range page.Events {
 				got = append(got, e.Record.EventID)
-				if e.Record.Index().SourceIdentity != "Bob" {
+				// Bob's sign-ins come along: his assertions carried Bob.
+				if e.Record.Index().SourceIdentity != "Bob" && e.Record.Index().Principal != "local:Bob" {
 					t.Fatalf("event %s does not match the filter", e.Record.EventID)
 				}
 			}
@@ -118,7 +119,7 @@ func TestLookup(t *testing.T) {
 		}
 		var want []string
 		for i := 39; i >= 0; i-- {
-			if i%5 == 1 && i%4 != 2 {
+			if i%5 == 1 {
 				want = append(want, genRecord(i, testNow).EventID)
 			}
 		}

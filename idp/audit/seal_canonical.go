@@ -24,7 +24,8 @@ import (
 //   - integers are written in decimal, other numbers in the shortest form
 //     that reads back as the same float64;
 //   - eventTime is RFC 3339 in UTC with as many fractional digits as needed;
-//   - an empty column is "".
+//   - an empty column is "", except secondSourceIdentity, which is left
+//     out when empty (rows from before it existed keep their hash).
 //
 // The record is canonicalised too, so the hash does not depend on how the
 // database gives the JSON back (PostgreSQL's jsonb reorders members).
@@ -42,7 +43,7 @@ func CanonicalRow(e store.AuditEvent) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("audit: row %d: record is not JSON: %w", e.Seq, err)
 	}
-	return marshalCanonical(map[string]any{
+	row := map[string]any{
 		"seq":            json.Number(strconv.FormatInt(e.Seq, 10)),
 		"eventTime":      e.EventTime.UTC().Format(time.RFC3339Nano),
 		"eventId":        e.EventID,
@@ -56,7 +57,11 @@ func CanonicalRow(e store.AuditEvent) ([]byte, error) {
 		"clientAddress":  e.ClientAddress,
 		"requestId":      e.RequestID,
 		"record":         rec,
-	})
+	}
+	if e.SecondSourceIdentity != "" {
+		row["secondSourceIdentity"] = e.SecondSourceIdentity
+	}
+	return marshalCanonical(row)
 }
 
 // decodeJSON decodes one JSON value keeping numbers as written.

@@ -187,7 +187,31 @@ func (w *Writer) events(recs []Record) ([]store.AuditEvent, error) {
 		}
 		out = append(out, e)
 	}
+	shareSourceIdentities(recs, out)
 	return out, nil
+}
+
+// shareSourceIdentities indexes the copies of one cross-account call
+// (records with the same sharedEventID) under the source identities of
+// them all, so that a lookup by either name finds every copy: the role
+// owner's copy of a chained call names the caller only as an account, not
+// by the source identity its session carries.
+func shareSourceIdentities(recs []Record, events []store.AuditEvent) {
+	for i := range recs {
+		shared := recs[i].SharedEventID
+		if shared == "" {
+			continue
+		}
+		for j := range recs {
+			if j == i || recs[j].SharedEventID != shared {
+				continue
+			}
+			f := IndexFields{SourceIdentity: events[i].SourceIdentity, SecondSourceIdentity: events[i].SecondSourceIdentity}
+			f.addSourceIdentity(events[j].SourceIdentity)
+			f.addSourceIdentity(events[j].SecondSourceIdentity)
+			events[i].SourceIdentity, events[i].SecondSourceIdentity = f.SourceIdentity, f.SecondSourceIdentity
+		}
+	}
 }
 
 // toEvent redacts a copy of r, checks it and encodes it with its index
@@ -227,6 +251,8 @@ func toEvent(r Record) (store.AuditEvent, []string, error) {
 		ClientAddress:  f.ClientAddress,
 		RequestID:      f.RequestID,
 		Record:         b,
+
+		SecondSourceIdentity: f.SecondSourceIdentity,
 	}, redacted, nil
 }
 

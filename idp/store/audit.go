@@ -125,6 +125,10 @@ type AuditEvent struct {
 	// Record is the record's JSON. PostgreSQL keeps it as jsonb and gives
 	// back an equivalent document (member order and spacing may differ).
 	Record []byte
+
+	// SecondSourceIdentity is a second source identity the event is found
+	// under (AuditQuery.SourceIdentity), "" for none.
+	SecondSourceIdentity string
 }
 
 // Pos returns the event's position in chain order.
@@ -148,6 +152,7 @@ const AnyError = "*"
 // AuditQuery selects events. Empty fields do not filter; the filters that
 // are set must all match.
 type AuditQuery struct {
+	// SourceIdentity matches SourceIdentity or SecondSourceIdentity.
 	SourceIdentity string
 	Principal      string
 	RoleARN        string

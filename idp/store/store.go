@@ -13,6 +13,9 @@ var (
 	// ErrConflict: the record already exists (a unique key is taken) or a
 	// precondition of the change no longer holds.
 	ErrConflict = errors.New("conflict")
+	// ErrRevoked: a session may not be chained from a revoked (or no
+	// longer stored) session.
+	ErrRevoked = errors.New("revoked")
 )
 
 // Store is the whole persistence layer. Methods of Ops may be called on the
@@ -49,9 +52,10 @@ type Store interface {
 // WriteBatcher is a Store that can send a transaction made only of writes
 // in one round trip to the database (PostgreSQL). InWriteBatch runs fn to
 // collect the writes, then commits them as one transaction, all or nothing,
-// like InTx. fn may call only writes whose result it does not read
-// (CreateSTSSession, AppendAuditEvents); anything else fails and nothing is
-// sent.
+// like InTx. fn may call only writes that change at least one row whenever
+// they succeed (CreateSTSSession of a session without a parent,
+// AppendAuditEvents): fn sees each as changing one row; a read fails and
+// nothing is sent.
 type WriteBatcher interface {
 	InWriteBatch(ctx context.Context, fn func(tx Tx) error) error
 }

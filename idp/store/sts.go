@@ -13,7 +13,10 @@ import (
 // the token's SHA-256.
 type STSStore interface {
 	// CreateSTSSession stores a new session record. ErrConflict when the
-	// access key ID is taken.
+	// access key ID is taken. A session with a ParentAccessKeyID is stored
+	// only while that parent is stored and not revoked, else ErrRevoked; a
+	// revocation running at the same time either sees the new session or
+	// makes this call fail (PostgreSQL locks the parent's row).
 	CreateSTSSession(ctx context.Context, s STSSession) error
 	// GetSTSSession finds a session by its access key ID (exact match).
 	// ErrNotFound.
@@ -22,6 +25,17 @@ type STSStore interface {
 	// a revoked session keeps the first time and is not an error.
 	// ErrNotFound.
 	RevokeSTSSession(ctx context.Context, accessKeyID string, at time.Time) error
+	// RevokeSTSSessionChain revokes the session at the given time, and
+	// every session chained from it (ParentAccessKeyID, at any depth) that
+	// is live then (neither revoked nor expired). It returns the sessions it
+	// revoked: the session itself first unless it was revoked already.
+	// ErrNotFound when no session has accessKeyID.
+	RevokeSTSSessionChain(ctx context.Context, accessKeyID string, at time.Time) ([]STSSession, error)
+	// RevokeSTSSessionsBySourceIdentity revokes, at the given time, every
+	// session carrying sourceIdentity (exact match) that is live then,
+	// whatever its role and account, and returns them. Sessions chained
+	// from them carry it too.
+	RevokeSTSSessionsBySourceIdentity(ctx context.Context, sourceIdentity string, at time.Time) ([]STSSession, error)
 	// ListSTSSessions returns the sessions matching f, newest first (by
 	// IssuedAt, then access key ID).
 	ListSTSSessions(ctx context.Context, f STSSessionFilter) ([]STSSession, error)
@@ -65,6 +79,10 @@ type STSSession struct {
 	ExpiresAt   time.Time
 	// RevokedAt is the zero time unless the session was revoked.
 	RevokedAt time.Time
+	// ParentAccessKeyID is the session this one was chained from (its
+	// caller was that role session), "" when its caller was an IAM user or
+	// a SAML or OIDC provider.
+	ParentAccessKeyID string
 }
 
 // STSTag is one session tag.

@@ -95,6 +95,9 @@ func (s *Service) planAssumeRole(c *call, who *caller, req assumeRoleRequest, in
 	if e := checkRequestTags(tags, req.TransitiveTagKeys, inheritedKeys); e != nil {
 		return nil, e
 	}
+	if e := checkInheritedTags(tags, inherited); e != nil {
+		return nil, e
+	}
 
 	// (e) session policy.
 	if req.Policy.set {
@@ -170,7 +173,18 @@ func (s *Service) planAssumeRole(c *call, who *caller, req assumeRoleRequest, in
 		callerARN:      who.arn,
 		packed:         packed,
 		packedShown:    req.Policy.set || len(req.PolicyARNs) > 0 || len(tags) > 0,
+
+		parentAccessKeyID: parentKey(who),
 	}, nil
+}
+
+// parentKey is the access key of the calling role session, "" for an IAM
+// user.
+func parentKey(who *caller) string {
+	if who.isSession() {
+		return who.accessKeyID
+	}
+	return ""
 }
 
 // requestTags returns the validated tags of a request.

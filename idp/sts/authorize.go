@@ -122,6 +122,10 @@ func matches(r policy.Result) string {
 //     account or "*" also needs the caller's identity policies to allow
 //     (UNCONF for "*": treated like the account, the conservative reading);
 //   - across accounts, the identity policies must allow too;
+//   - a role session (role chaining) needs its identity policies to allow
+//     sts:SetSourceIdentity as well as the trust policy, in the same
+//     account too: the shortcut above covers only sts:AssumeRole and
+//     sts:TagSession for it (an IAM user keeps the shortcut);
 //   - a session created with session policies may only do what they allow
 //     as well (UNCONF: AWS exempts a trust policy naming the session ARN
 //     itself; idpbridge does not).
@@ -146,8 +150,9 @@ func authorizeCaller(who *caller, role *Role, roleARN, action string, ctx policy
 		return v
 	}
 	sameAccount := role != nil && role.Account == who.account
+	chainedSourceIdentity := who.isSession() && action == actSetSourceIdentity
 	switch {
-	case sameAccount && v.trust.AllowedVia(policy.PrincipalDirect):
+	case sameAccount && !chainedSourceIdentity && v.trust.AllowedVia(policy.PrincipalDirect):
 	case v.identity.Decision == policy.Allow:
 	default:
 		return v

@@ -112,7 +112,7 @@ func (s *Service) authenticate(ctx context.Context, c *call) (who *caller, ident
 		if signed.SecurityToken != "" {
 			return nil, &id, invalidClientToken()
 		}
-		if err := signed.Verify(ak.secret, c.now); err != nil {
+		if err := signed.VerifyIn(s.dir.SigningRegions, ak.secret, c.now); err != nil {
 			return nil, &id, fromSigV4(err)
 		}
 		return who, &id, nil
@@ -129,7 +129,7 @@ func (s *Service) authenticate(ctx context.Context, c *call) (who *caller, ident
 		if !c.now.Before(claims.expires()) {
 			return nil, &id, expiredToken()
 		}
-		if err := signed.Verify(claims.Secret, c.now); err != nil {
+		if err := signed.VerifyIn(s.dir.SigningRegions, claims.Secret, c.now); err != nil {
 			return nil, &id, fromSigV4(err)
 		}
 		rec, err := s.store.GetSTSSession(ctx, key)

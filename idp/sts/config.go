@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -26,6 +27,7 @@ import (
 //
 //	sts:
 //	  region: us-east-1
+//	  accepted_regions: [eu-west-1]  # also accepted in SigV4 credential scopes
 //	  demo: auto                  # auto, on or off: the demo account (DemoAccount)
 //	  saml_recipients: [https://idp.example.com/sts/saml]
 //	  accounts:
@@ -46,7 +48,9 @@ import (
 //	          trust_policy: {Version: "2012-10-17", Statement: [...]}
 //	          policies: [{name: dev, document_file: ./dev-policy.json}]
 //
-// Region defaults to us-east-1. SAMLRecipients defaults to
+// Region defaults to us-east-1. A signed call's credential scope must name
+// Region or one of AcceptedRegions, else SignatureDoesNotMatch "Credential
+// should be scoped to a valid region." SAMLRecipients defaults to
 // <base_url>/sts/saml only (the built-in sign-in endpoint): assertions made
 // for AWS sign-in (https://signin.aws.amazon.com/saml,
 // urn:amazon:webservices) are accepted only when listed here, because this
@@ -55,9 +59,11 @@ import (
 // IAM JSON written inline as YAML (or as a JSON string), or read from a
 // file.
 type Config struct {
-	Region         string          `yaml:"region,omitempty"`
-	SAMLRecipients []string        `yaml:"saml_recipients,omitempty"`
-	Accounts       []AccountConfig `yaml:"accounts,omitempty"`
+	Region string `yaml:"region,omitempty"`
+	// AcceptedRegions are further regions a SigV4 credential scope may name.
+	AcceptedRegions []string        `yaml:"accepted_regions,omitempty"`
+	SAMLRecipients  []string        `yaml:"saml_recipients,omitempty"`
+	Accounts        []AccountConfig `yaml:"accounts,omitempty"`
 	// Demo says whether serve adds the demo account (DemoAccount): "auto"
 	// (or empty) when no account is configured, "on" always, "off" never.
 	// The caller applies it; Build ignores it.
@@ -294,6 +300,16 @@ func build(c *Config, opt BuildOptions) (*Directory, []string) {
 	}
 	if !sigv4.ValidRegion(d.Region) {
 		b.add("sts.region", "%q is not a region name like us-east-1", d.Region)
+	}
+	d.SigningRegions = []string{d.Region}
+	for i, r := range c.AcceptedRegions {
+		if !sigv4.ValidRegion(r) {
+			b.add(fmt.Sprintf("sts.accepted_regions[%d]", i), "%q is not a region name like eu-west-1", r)
+			continue
+		}
+		if !slices.Contains(d.SigningRegions, r) {
+			d.SigningRegions = append(d.SigningRegions, r)
+		}
 	}
 	base := strings.TrimSuffix(opt.BaseURL, "/")
 	d.SAMLRecipients = c.SAMLRecipients

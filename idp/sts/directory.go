@@ -22,6 +22,9 @@ const Partition = "aws"
 type Directory struct {
 	// Region is the STS region (awsRegion of audit records).
 	Region string
+	// SigningRegions are the regions a SigV4 credential scope may name:
+	// Region, then sts.accepted_regions.
+	SigningRegions []string
 	// SAMLRecipients are the accepted SubjectConfirmationData Recipient and
 	// Audience values of AssumeRoleWithSAML.
 	SAMLRecipients []string

@@ -34,11 +34,10 @@ func TestSeedScenariosWithAuditWriter(t *testing.T) {
 			for _, ev := range page.Events {
 				names[ev.Record.EventName]++
 			}
-			// The SAML call, both copies of the chained AssumeRole, the
-			// caller's copy of the denied Diego call (the role owner's copy
-			// is indexed under Diego, the value it tried to set), and
-			// GetCallerIdentity.
-			if names[audit.EventAssumeRoleWithSAML] != 1 || names[audit.EventAssumeRole] != 3 || names[audit.EventGetCallerIdentity] != 1 {
+			// The SAML call, both copies of the chained AssumeRole, both
+			// copies of the denied Diego call (indexed under Saanvi and
+			// Diego), and GetCallerIdentity.
+			if names[audit.EventAssumeRoleWithSAML] != 1 || names[audit.EventAssumeRole] != 4 || names[audit.EventGetCallerIdentity] != 1 {
 				t.Fatalf("events with source identity Saanvi: %v", names)
 			}
 		})

@@ -22,6 +22,8 @@ type grant struct {
 	webIdentity       bool
 	// callerARN is who asked: user, session or provider ARN.
 	callerARN string
+	// parentAccessKeyID is the calling role session's key when chaining.
+	parentAccessKeyID string
 	// packed is the packed size percentage; reported when packedShown.
 	packed      int
 	packedShown bool
@@ -124,6 +126,7 @@ func (s *Service) mint(ctx context.Context, c *call, g *grant, records func(*iss
 		TokenSHA256:       tokenHash(token),
 		IssuedAt:          issuedAt,
 		ExpiresAt:         expires,
+		ParentAccessKeyID: g.parentAccessKeyID,
 	}
 	for _, t := range g.tags {
 		rec.Tags = append(rec.Tags, store.STSTag{Key: t.Key, Value: t.Value})

@@ -333,7 +333,9 @@ func (s *Service) recordOrFail(ctx context.Context, recs ...audit.Record) *Error
 
 // issue stores the session record and its audit records in one
 // transaction: no credentials exist without their record. On a store that
-// batches writes (PostgreSQL) the transaction is one round trip.
+// batches writes (PostgreSQL) the transaction of a session without a parent
+// is one round trip; a chained session's insert depends on its parent's row
+// (ErrRevoked when it is revoked), so it runs as an ordinary transaction.
 func (s *Service) issue(ctx context.Context, rec store.STSSession, recs ...audit.Record) *Error {
 	write := func(tx store.Tx) error {
 		if err := tx.CreateSTSSession(ctx, rec); err != nil {
@@ -342,10 +344,14 @@ func (s *Service) issue(ctx context.Context, rec store.STSSession, recs ...audit
 		return s.trail.Append(ctx, tx, recs...)
 	}
 	var err error
-	if b, ok := s.store.(store.WriteBatcher); ok {
+	if b, ok := s.store.(store.WriteBatcher); ok && rec.ParentAccessKeyID == "" {
 		err = b.InWriteBatch(ctx, write)
 	} else {
 		err = s.store.InTx(ctx, write)
+	}
+	if errors.Is(err, store.ErrRevoked) {
+		// The calling session was revoked while this call was under way.
+		return invalidClientToken()
 	}
 	if err != nil {
 		return internal(fmt.Errorf("issue credentials: %w", err))
@@ -361,8 +367,10 @@ func apiError(e *Error) *audit.APIError {
 }
 
 // Revoke revokes the session with the given access key ID at the current
-// time: from then on every replica refuses its credentials.
-// store.ErrNotFound when there is no such session.
+// time, and every live session chained from it: from then on every replica
+// refuses their credentials. store.ErrNotFound when there is no such
+// session.
 func (s *Service) Revoke(ctx context.Context, accessKeyID string) error {
-	return s.store.RevokeSTSSession(ctx, accessKeyID, s.now().UTC())
+	_, err := s.store.RevokeSTSSessionChain(ctx, accessKeyID, s.now().UTC())
+	return err
 }

@@ -41,6 +41,26 @@ func checkRequestTags(tags []Tag, transitive []string, inheritedTransitive []str
 	return nil
 }
 
+// msgInheritedTagConflict names the request's tag key (UNCONF: AWS's
+// wording).
+const msgInheritedTagConflict = "The tag key '%s' can't be set because it conflicts with an inherited transitive tag key from the calling session."
+
+// checkInheritedTags rejects a request tag with the key of a transitive
+// tag the calling session passes on, compared regardless of case: an
+// inherited transitive tag cannot be replaced down the chain (AWS: "If you
+// pass a session tag with the same key as an inherited tag, the operation
+// fails"). The message is UNCONF.
+func checkInheritedTags(tags, inherited []Tag) *Error {
+	for _, t := range tags {
+		for _, it := range inherited {
+			if strings.EqualFold(t.Key, it.Key) {
+				return invalidParameter(fmt.Sprintf(msgInheritedTagConflict, t.Key))
+			}
+		}
+	}
+	return nil
+}
+
 // mergeTags merges tag lists in order, a later key replacing an earlier one
 // regardless of case (the later spelling wins); the order of first
 // appearance is kept.

@@ -45,9 +45,14 @@ const (
 	malPassword   = "mallory-password"
 )
 
+// testQueryTimeout replaces the 5 s default of the stores: bursts of
+// parallel tests under -race on a busy machine can queue longer than that
+// for SQLite's write lock, and these tests are not about timeouts.
+const testQueryTimeout = time.Minute
+
 func sqliteStore(t *testing.T) store.Store {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "idpbridge.db"), sqlite.Options{})
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "idpbridge.db"), sqlite.Options{QueryTimeout: testQueryTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +65,7 @@ func sqliteStore(t *testing.T) store.Store {
 
 func postgresStore(t *testing.T, url string) store.Store {
 	t.Helper()
-	db, err := postgres.Open(context.Background(), url, postgres.Options{})
+	db, err := postgres.Open(context.Background(), url, postgres.Options{QueryTimeout: testQueryTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}

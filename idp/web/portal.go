@@ -34,7 +34,7 @@ func (p *IdP) portal(w http.ResponseWriter, r *http.Request) {
 		seeOther(w, p.LoginURL("/"))
 		return
 	}
-	page := PortalPage{User: s.Identity.Username, DisplayName: s.Identity.DisplayName}
+	page := PortalPage{User: s.Identity.QualifiedName(), DisplayName: s.Identity.DisplayName}
 	if a := p.appLister(); a != nil {
 		page.Apps = a.Apps(s.Identity)
 	}

@@ -252,7 +252,7 @@ func (s *STSSignIn) signedIn(r *http.Request) string {
 	if !ok {
 		return ""
 	}
-	return sess.Identity.Username
+	return sess.Identity.QualifiedName()
 }
 
 // signInForm is what the endpoint was posted.

@@ -3,7 +3,6 @@ package ldap
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"log/slog"
 	"slices"
@@ -17,15 +16,17 @@ import (
 	goldap "github.com/go-ldap/ldap/v3"
 
 	"idpbridge/idp/connector"
+	"idpbridge/idp/connector/ldap/ldaptest"
 )
 
+// The Active Directory of ldaptest.StartAD.
 const (
-	adBase    = "DC=corp,DC=example"
-	adSvcDN   = "CN=svc-idpbridge,OU=Service,DC=corp,DC=example"
-	adSvcPW   = "svc-secret"
-	adDiegoDN = "CN=Diego Ramirez,OU=People,DC=corp,DC=example"
-	adDevsDN  = "CN=Developers,OU=Groups,DC=corp,DC=example"
-	adAWSDN   = "CN=AWS-123456789012-Developer,OU=Groups,DC=corp,DC=example"
+	adBase    = ldaptest.BaseDN
+	adSvcDN   = ldaptest.ServiceDN
+	adSvcPW   = ldaptest.ServicePassword
+	adDiegoDN = ldaptest.DiegoDN
+	adDevsDN  = ldaptest.DevelopersDN
+	adAWSDN   = ldaptest.AWSDeveloperDN
 )
 
 // adNow is the fake clock of the Active Directory tests.
@@ -37,16 +38,10 @@ func fileTime(t time.Time) string {
 }
 
 // The objectGUID f81d4fae-7dec-11d0-a765-00a0c91e6bf6 as AD stores it.
-var diegoGUID = []byte{0xae, 0x4f, 0x1d, 0xf8, 0xec, 0x7d, 0xd0, 0x11, 0xa7, 0x65, 0x00, 0xa0, 0xc9, 0x1e, 0x6b, 0xf6}
+var diegoGUID = ldaptest.DiegoGUID
 
 // sidBytes encodes S-1-5-sub... as AD stores it.
-func sidBytes(sub ...uint32) []byte {
-	b := []byte{1, byte(len(sub)), 0, 0, 0, 0, 0, 5}
-	for _, s := range sub {
-		b = binary.LittleEndian.AppendUint32(b, s)
-	}
-	return b
-}
+var sidBytes = ldaptest.SIDBytes
 
 func adUser(sam, password string, extra map[string][]string) (string, string, map[string][]string) {
 	dn := "CN=" + sam + ",OU=People," + adBase
@@ -67,37 +62,20 @@ func adUser(sam, password string, extra map[string][]string) (string, string, ma
 // newFakeAD starts a directory holding diego.ramirez (in Developers, which
 // is in AWS-123456789012-Developer), admin, and accounts that are
 // disabled, locked out, expired and expiring later.
-func newFakeAD(t *testing.T) *fakeDirectory {
-	d := startFakeDirectory(t)
-	d.add(adSvcDN, adSvcPW, map[string][]string{"objectClass": {"user"}, "sAMAccountName": {"svc-idpbridge"}})
-	d.add(adDiegoDN, "diego-pw", map[string][]string{
-		"objectClass":        {"top", "person", "organizationalPerson", "user"},
-		"sAMAccountName":     {"diego.ramirez"},
-		"userPrincipalName":  {"diego.ramirez@corp.example"},
-		"mail":               {"diego.ramirez@corp.example"},
-		"displayName":        {"Diego Ramírez"},
-		"employeeID":         {"E-1234"},
-		"userAccountControl": {"512"},
-		"accountExpires":     {"0"},
-		"lockoutTime":        {"0"},
-		"memberOf":           {adDevsDN},
-		"objectGUID":         {string(diegoGUID)},
-		"objectSid":          {string(sidBytes(21, 3623811015, 3361044348, 30300820, 1013))},
-	})
-	d.add(adDevsDN, "", map[string][]string{"objectClass": {"group"}, "cn": {"Developers"}, "member": {adDiegoDN}})
-	d.add(adAWSDN, "", map[string][]string{"objectClass": {"group"}, "cn": {"AWS-123456789012-Developer"}, "member": {adDevsDN}})
-	d.add(adUser("admin", "admin-pw", nil))
-	d.add(adUser("disabled.user", "pw", map[string][]string{"userAccountControl": {"514"}}))
-	d.add(adUser("locked.user", "pw", map[string][]string{"lockoutTime": {"133000000000000000"}}))
-	d.add(adUser("expired.user", "pw", map[string][]string{"accountExpires": {fileTime(adNow.Add(-time.Hour))}}))
-	d.add(adUser("later.user", "pw", map[string][]string{"accountExpires": {fileTime(adNow.Add(time.Hour))}}))
+func newFakeAD(t *testing.T) *ldaptest.Directory {
+	d := ldaptest.StartAD(t)
+	d.Add(adUser("admin", "admin-pw", nil))
+	d.Add(adUser("disabled.user", "pw", map[string][]string{"userAccountControl": {"514"}}))
+	d.Add(adUser("locked.user", "pw", map[string][]string{"lockoutTime": {"133000000000000000"}}))
+	d.Add(adUser("expired.user", "pw", map[string][]string{"accountExpires": {fileTime(adNow.Add(-time.Hour))}}))
+	d.Add(adUser("later.user", "pw", map[string][]string{"accountExpires": {fileTime(adNow.Add(time.Hour))}}))
 	return d
 }
 
-func adConfig(d *fakeDirectory) Config {
+func adConfig(d *ldaptest.Directory) Config {
 	return Config{
 		Preset:        PresetActiveDirectory,
-		URLs:          []string{"ldap://" + d.addr},
+		URLs:          []string{"ldap://" + d.Addr()},
 		InsecureNoTLS: true,
 		BindDN:        adSvcDN,
 		BindPassword:  adSvcPW,
@@ -184,13 +162,13 @@ func TestActiveDirectoryLogins(t *testing.T) {
 	}
 	// The nested group came from one group search with the in-chain rule.
 	var chained bool
-	for _, f := range d.received() {
+	for _, f := range d.Filters() {
 		if strings.Contains(f, "member:1.2.840.113556.1.4.1941:=CN=Diego Ramirez") {
 			chained = true
 		}
 	}
 	if !chained {
-		t.Errorf("no group search with LDAP_MATCHING_RULE_IN_CHAIN among %q", d.received())
+		t.Errorf("no group search with LDAP_MATCHING_RULE_IN_CHAIN among %q", d.Filters())
 	}
 }
 
@@ -202,7 +180,7 @@ func TestActiveDirectoryLookupAndActive(t *testing.T) {
 	if err != nil || id.Username != "diego.ramirez" || !slices.Contains(id.Groups, "AWS-123456789012-Developer") {
 		t.Fatalf("Lookup = %+v, %v", id, err)
 	}
-	for _, b := range d.bound() {
+	for _, b := range d.Binds() {
 		if b == adDiegoDN {
 			t.Errorf("Lookup bound as the user")
 		}
@@ -283,7 +261,7 @@ func TestLDAPInjection(t *testing.T) {
 		{"empty password", "admin", "", "admin"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d.reset()
+			d.Reset()
 			_, outcome, err := c.Authenticate(t.Context(), tc.user, tc.password)
 			if err != nil || outcome == connector.Accepted {
 				t.Fatalf("Authenticate(%.40q) = %v, %v; want a refusal", tc.user, outcome, err)
@@ -291,13 +269,13 @@ func TestLDAPInjection(t *testing.T) {
 			if _, ok, _ := c.Login(t.Context(), tc.user, tc.password); ok {
 				t.Fatalf("Login(%.40q) authenticated", tc.user)
 			}
-			if slices.Contains(d.bound(), "CN=admin,OU=People,"+adBase) && tc.password == "" {
+			if slices.Contains(d.Binds(), "CN=admin,OU=People,"+adBase) && tc.password == "" {
 				t.Errorf("an empty password was sent in a bind")
 			}
-			if tc.user != "admin" && slices.Contains(d.bound(), "CN=admin,OU=People,"+adBase) {
+			if tc.user != "admin" && slices.Contains(d.Binds(), "CN=admin,OU=People,"+adBase) {
 				t.Errorf("%.40q led to a bind as admin", tc.user)
 			}
-			filters := userFilters(d.received())
+			filters := userFilters(d.Filters())
 			if tc.escaped == "" {
 				if len(filters) != 0 {
 					t.Fatalf("%.40q reached the directory: %q", tc.user, filters)
@@ -353,7 +331,7 @@ func equalityValues(p *ber.Packet, attr string) []string {
 
 func TestUnreachableDirectoryIsUnavailable(t *testing.T) {
 	t.Parallel()
-	d := startFakeDirectory(t) // only for a port; its service account does not exist
+	d := ldaptest.Start(t) // only for a port; its service account does not exist
 	cfg := adConfig(d)
 	c, _ := newTestConnector(t, cfg, Options{})
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
@@ -386,7 +364,7 @@ func errString(err error) string {
 func TestGroupSearchByUsername(t *testing.T) {
 	t.Parallel()
 	d := newFakeAD(t)
-	d.add("CN=unix-users,OU=Groups,"+adBase, "", map[string][]string{"objectClass": {"posixGroup"}, "cn": {"unix-users"}, "memberUid": {"diego.ramirez"}})
+	d.Add("CN=unix-users,OU=Groups,"+adBase, "", map[string][]string{"objectClass": {"posixGroup"}, "cn": {"unix-users"}, "memberUid": {"diego.ramirez"}})
 	cfg := adConfig(d)
 	cfg.GroupSearch = GroupSearch{Filter: "(&(objectClass=posixGroup)(memberUid={username}))"}
 	c, _ := newTestConnector(t, cfg, Options{})
@@ -405,7 +383,7 @@ func TestGroupSearchByUsername(t *testing.T) {
 func TestGroupsCutBySizeLimit(t *testing.T) {
 	t.Parallel()
 	d := newFakeAD(t)
-	d.sizeLimit = 1
+	d.SizeLimit = 1
 	c, _ := newTestConnector(t, adConfig(d), Options{})
 	id, ok, err := c.Login(t.Context(), "diego.ramirez", "diego-pw")
 	if ok || err == nil || !strings.Contains(err.Error(), "size limit") {
@@ -421,13 +399,13 @@ func TestGroupsCutBySizeLimit(t *testing.T) {
 func TestNonASCIIUsername(t *testing.T) {
 	t.Parallel()
 	d := newFakeAD(t)
-	d.add(adUser("josé.núñez", "jose-pw", nil))
+	d.Add(adUser("josé.núñez", "jose-pw", nil))
 	c, _ := newTestConnector(t, adConfig(d), Options{})
 	id, ok, err := c.Login(t.Context(), "josé.núñez", "jose-pw")
 	if err != nil || !ok || id.Username != "josé.núñez" {
 		t.Fatalf("Login = %+v, %v, %v", id, ok, err)
 	}
-	for _, f := range userFilters(d.received()) {
+	for _, f := range userFilters(d.Filters()) {
 		if !strings.Contains(f, `jos\c3\a9.n\c3\ba\c3\b1ez`) {
 			t.Errorf("filter %q does not carry the name escaped", f)
 		}

@@ -23,10 +23,10 @@ func BenchmarkOpenLDAPLogin(b *testing.B) {
 		{"no_pool_starttls", 0, true},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			cfg := s.config()
+			cfg := slapdConfig(s)
 			cfg.PoolSize = &tc.size
 			if tc.startTLS {
-				cfg.InsecureNoTLS, cfg.StartTLS, cfg.CAFile = false, true, s.caFile
+				cfg.InsecureNoTLS, cfg.StartTLS, cfg.CAFile = false, true, s.CAFile
 			}
 			c, err := New("bench", cfg, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 			if err != nil {

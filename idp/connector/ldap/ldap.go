@@ -634,7 +634,9 @@ func (c *Connector) dialOne(ctx context.Context, raw string) (*goldap.Conn, erro
 		c.observe("dial", false, time.Since(start))
 		return nil, fmt.Errorf("%s: %w", raw, err)
 	}
-	conn.SetTimeout(time.Duration(c.cfg.Timeout))
+	// op's context ends each operation at timeout, with an error that says
+	// so; the library's own limit is only a backstop behind it.
+	conn.SetTimeout(2 * time.Duration(c.cfg.Timeout))
 	if u.Scheme == "ldap" && c.cfg.StartTLS {
 		err := c.op(ctx, conn, "starttls", func() error { return conn.StartTLS(tc) })
 		if err != nil {

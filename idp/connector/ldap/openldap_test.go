@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"idpbridge/idp/connector"
+	"idpbridge/idp/connector/ldap/ldaptest"
 )
 
 const (
@@ -25,7 +26,7 @@ func TestOpenLDAP(t *testing.T) {
 
 	t.Run("login", func(t *testing.T) {
 		t.Parallel()
-		c, _ := newTestConnector(t, s.config(), Options{})
+		c, _ := newTestConnector(t, slapdConfig(s), Options{})
 		if err := c.Check(t.Context()); err != nil {
 			t.Fatalf("Check: %v", err)
 		}
@@ -75,7 +76,7 @@ func TestOpenLDAP(t *testing.T) {
 
 	t.Run("memberOf", func(t *testing.T) {
 		t.Parallel()
-		cfg := s.config()
+		cfg := slapdConfig(s)
 		cfg.GroupSearch = GroupSearch{MemberOf: true}
 		c, _ := newTestConnector(t, cfg, Options{})
 		id, ok, err := c.Login(t.Context(), "diego", "diego-pw")
@@ -94,14 +95,14 @@ func TestOpenLDAP(t *testing.T) {
 			change func(*Config)
 			ok     bool
 		}{
-			{"CA file", func(c *Config) { c.CAFile = s.caFile }, true},
-			{"CA file and server_name", func(c *Config) { c.CAFile = s.caFile; c.ServerName = "ldap.test" }, true},
+			{"CA file", func(c *Config) { c.CAFile = s.CAFile }, true},
+			{"CA file and server_name", func(c *Config) { c.CAFile = s.CAFile; c.ServerName = "ldap.test" }, true},
 			{"unknown CA", func(c *Config) {}, false},
-			{"wrong server_name", func(c *Config) { c.CAFile = s.caFile; c.ServerName = "other.test" }, false},
+			{"wrong server_name", func(c *Config) { c.CAFile = s.CAFile; c.ServerName = "other.test" }, false},
 			{"insecure_skip_verify", func(c *Config) { c.InsecureSkipVerify = true }, true},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				cfg := s.config()
+				cfg := slapdConfig(s)
 				cfg.InsecureNoTLS, cfg.StartTLS = false, true
 				tc.change(&cfg)
 				c, logs := newTestConnector(t, cfg, Options{})
@@ -121,8 +122,8 @@ func TestOpenLDAP(t *testing.T) {
 
 	t.Run("LDAPS", func(t *testing.T) {
 		t.Parallel()
-		cfg := s.config()
-		cfg.URLs, cfg.InsecureNoTLS, cfg.CAFile = []string{"ldaps://" + s.tlsAddr}, false, s.caFile
+		cfg := slapdConfig(s)
+		cfg.URLs, cfg.InsecureNoTLS, cfg.CAFile = []string{"ldaps://" + s.TLSAddr}, false, s.CAFile
 		c, _ := newTestConnector(t, cfg, Options{})
 		if _, ok, err := c.Login(t.Context(), "diego", "diego-pw"); err != nil || !ok {
 			t.Fatalf("Login over ldaps:// = %v, %v", ok, err)
@@ -136,7 +137,7 @@ func TestOpenLDAP(t *testing.T) {
 
 	t.Run("several hits", func(t *testing.T) {
 		t.Parallel()
-		cfg := s.config()
+		cfg := slapdConfig(s)
 		cfg.UserSearch.Filter = "(|(uid={username})(objectClass=inetOrgPerson))"
 		c, logs := newTestConnector(t, cfg, Options{})
 		if _, outcome, err := c.Authenticate(t.Context(), "diego", "diego-pw"); err != nil || outcome != connector.UnknownUser {
@@ -152,8 +153,8 @@ func TestOpenLDAP(t *testing.T) {
 
 	t.Run("failover", func(t *testing.T) {
 		t.Parallel()
-		cfg := s.config()
-		cfg.URLs = []string{"ldap://" + freePort(t), "ldap://" + s.addr}
+		cfg := slapdConfig(s)
+		cfg.URLs = []string{"ldap://" + ldaptest.FreePort(t), "ldap://" + s.Addr}
 		var (
 			mu    sync.Mutex
 			dials []bool
@@ -180,7 +181,7 @@ func TestOpenLDAP(t *testing.T) {
 func TestOpenLDAPPoolSurvivesRestart(t *testing.T) {
 	t.Parallel()
 	s := startSlapd(t)
-	cfg := s.config()
+	cfg := slapdConfig(s)
 	n := 2
 	cfg.PoolSize = &n
 	var dials atomic.Int64
@@ -205,22 +206,22 @@ func TestOpenLDAPPoolSurvivesRestart(t *testing.T) {
 		t.Fatalf("3 sequential logins dialed %d times, want 1 (the pooled connection reused)", got)
 	}
 	// Restarted behind the pool's back: the pooled connection is dead.
-	s.stop()
-	s.start()
+	s.Stop()
+	s.Start()
 	if err := login(); err != nil {
 		t.Fatalf("first sign-in after a restart: %v", err)
 	}
 	if got := dials.Load(); got != 2 {
 		t.Errorf("dials after the restart = %d, want 2 (the dead connection replaced once)", got)
 	}
-	s.stop()
+	s.Stop()
 	if err := login(); !errors.Is(err, connector.ErrUnavailable) {
 		t.Fatalf("with slapd down: %v, want ErrUnavailable", err)
 	}
 	if err := c.Check(t.Context()); !errors.Is(err, connector.ErrUnavailable) {
 		t.Fatalf("Check with slapd down: %v, want ErrUnavailable", err)
 	}
-	s.start()
+	s.Start()
 	for range 3 {
 		if err := login(); err != nil {
 			t.Fatalf("after restart: %v", err)

@@ -19,7 +19,7 @@ import (
 func TestPoolBoundsConnections(t *testing.T) {
 	t.Parallel()
 	s := startSlapd(t)
-	cfg := s.config()
+	cfg := slapdConfig(s)
 	n := 2
 	cfg.PoolSize = &n
 	var dials atomic.Int64
@@ -66,7 +66,7 @@ func TestPoolFullIsBusy(t *testing.T) {
 	inSearch := make(chan struct{}, 1)
 	release := make(chan struct{})
 	var once sync.Once
-	d.onSearch = func() {
+	d.OnSearch = func() {
 		once.Do(func() {
 			inSearch <- struct{}{}
 			<-release
@@ -114,7 +114,7 @@ func TestUserBindThenServiceBind(t *testing.T) {
 		}
 	}
 	want := []string{adSvcDN, adDiegoDN, adSvcDN, adDiegoDN, adSvcDN, "cn=idpbridge-no-such-user," + adBase, adSvcDN}
-	if got := d.bound(); !slices.Equal(got, want) {
+	if got := d.Binds(); !slices.Equal(got, want) {
 		t.Errorf("binds =\n%q\nwant\n%q", got, want)
 	}
 }
@@ -162,7 +162,7 @@ func TestHungDirectoryTimesOut(t *testing.T) {
 	if err := c.Check(t.Context()); !errors.Is(err, connector.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Check against a hung server = %v, want ErrUnavailable from the timeout", err)
 	}
-	cfg.URLs = append(cfg.URLs, "ldap://"+d.addr)
+	cfg.URLs = append(cfg.URLs, "ldap://"+d.Addr())
 	c2, _ := newTestConnector(t, cfg, Options{})
 	if _, ok, err := c2.Login(t.Context(), "diego.ramirez", "diego-pw"); err != nil || !ok {
 		t.Errorf("Login with the first server hung = %v, %v; want the second server to answer", ok, err)

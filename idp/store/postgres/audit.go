@@ -22,7 +22,7 @@ const sealerLock int64 = 0x6964706175646974
 
 const auditColumns = `seq, txn, event_time, event_id, source, name, coalesce(account, ''), coalesce(principal, ''),
 	coalesce(role_arn, ''), coalesce(source_identity, ''), coalesce(error_code, ''), coalesce(client_address, ''),
-	coalesce(request_id, ''), record::text`
+	coalesce(request_id, ''), record::text, coalesce(second_source_identity, '')`
 
 func (o ops) AppendAuditEvents(ctx context.Context, events []store.AuditEvent) error {
 	if len(events) == 0 {
@@ -33,21 +33,23 @@ func (o ops) AppendAuditEvents(ctx context.Context, events []store.AuditEvent) e
 		times                                     = make([]time.Time, n)
 		ids, sources, names, accounts, principals = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		roles, sis, errs, addrs, reqs, records    = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		seconds                                   = make([]string, n)
 	)
 	for i, e := range events {
 		times[i], ids[i], sources[i], names[i] = e.EventTime, e.EventID, e.Source, e.Name
 		accounts[i], principals[i], roles[i], sis[i] = e.Account, e.Principal, e.RoleARN, e.SourceIdentity
 		errs[i], addrs[i], reqs[i], records[i] = e.ErrorCode, e.ClientAddress, e.RequestID, string(e.Record)
+		seconds[i] = e.SecondSourceIdentity
 	}
 	_, err := o.q.Exec(ctx, `INSERT INTO audit_events (event_time, event_id, source, name, account, principal, role_arn,
-			source_identity, error_code, client_address, request_id, record)
+			source_identity, error_code, client_address, request_id, record, second_source_identity)
 		SELECT t, id, src, nm, nullif(acct, ''), nullif(pr, ''), nullif(ro, ''), nullif(si, ''), nullif(ec, ''),
-			nullif(ca, ''), nullif(rq, ''), rec::jsonb
+			nullif(ca, ''), nullif(rq, ''), rec::jsonb, nullif(si2, '')
 		FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-			$8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
-			WITH ORDINALITY AS u(t, id, src, nm, acct, pr, ro, si, ec, ca, rq, rec, ord)
+			$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
+			WITH ORDINALITY AS u(t, id, src, nm, acct, pr, ro, si, ec, ca, rq, rec, si2, ord)
 		ORDER BY ord`,
-		times, ids, sources, names, accounts, principals, roles, sis, errs, addrs, reqs, records)
+		times, ids, sources, names, accounts, principals, roles, sis, errs, addrs, reqs, records, seconds)
 	if err != nil {
 		return fmt.Errorf("append audit events: %w", err)
 	}
@@ -58,7 +60,7 @@ func scanAuditEvent(row pgx.Row) (store.AuditEvent, error) {
 	var e store.AuditEvent
 	var rec string
 	err := row.Scan(&e.Seq, &e.Txn, &e.EventTime, &e.EventID, &e.Source, &e.Name, &e.Account, &e.Principal,
-		&e.RoleARN, &e.SourceIdentity, &e.ErrorCode, &e.ClientAddress, &e.RequestID, &rec)
+		&e.RoleARN, &e.SourceIdentity, &e.ErrorCode, &e.ClientAddress, &e.RequestID, &rec, &e.SecondSourceIdentity)
 	e.EventTime = e.EventTime.UTC()
 	e.Record = []byte(rec)
 	return e, err
@@ -72,7 +74,7 @@ func (o ops) LookupAuditEvents(ctx context.Context, q store.AuditQuery) ([]store
 	var args []any
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
 	for _, f := range []struct{ col, v string }{
-		{"source_identity", q.SourceIdentity}, {"principal", q.Principal}, {"role_arn", q.RoleARN}, {"name", q.Name},
+		{"principal", q.Principal}, {"role_arn", q.RoleARN}, {"name", q.Name},
 	} {
 		if f.v != "" {
 			where = append(where, f.col+" = "+arg(f.v))
@@ -94,11 +96,23 @@ func (o ops) LookupAuditEvents(ctx context.Context, q store.AuditQuery) ([]store
 	if q.After != nil {
 		where = append(where, "(event_time, seq) < ("+arg(q.After.EventTime)+", "+arg(q.After.Seq)+")")
 	}
-	sql := `SELECT ` + auditColumns + ` FROM audit_events`
-	if len(where) > 0 {
-		sql += " WHERE " + strings.Join(where, " AND ")
+	limit := arg(q.Limit)
+	selectWhere := func(conds ...string) string {
+		sql := `SELECT ` + auditColumns + ` FROM audit_events`
+		if conds = append(conds, where...); len(conds) > 0 {
+			sql += " WHERE " + strings.Join(conds, " AND ")
+		}
+		return sql + " ORDER BY event_time DESC, seq DESC LIMIT " + limit
 	}
-	sql += " ORDER BY event_time DESC, seq DESC LIMIT " + arg(q.Limit)
+	sql := selectWhere()
+	if q.SourceIdentity != "" {
+		// An event is found under either source identity column: two scans
+		// of their indexes in order, merged; a row matches one side only.
+		si := arg(q.SourceIdentity)
+		sql = `SELECT * FROM (` + selectWhere("source_identity = "+si) + `) AS first
+			UNION ALL SELECT * FROM (` + selectWhere("second_source_identity = "+si, "source_identity IS DISTINCT FROM "+si) + `) AS second
+			ORDER BY event_time DESC, seq DESC LIMIT ` + limit
+	}
 	rows, err := o.q.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("lookup audit events: %w", err)

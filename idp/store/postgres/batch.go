@@ -26,10 +26,12 @@ var errReadInBatch = errors.New("postgres: a write batch cannot read: use InTx")
 // not come in time the error is store.ErrUnavailable and, as with InTx, the
 // server either committed everything or nothing.
 //
-// fn may only write, and only with statements whose result it does not
-// read (CreateSTSSession, AppendAuditEvents): a read fails, and a write
-// that checks the rows it changed sees none and fails, so the batch is not
-// sent.
+// fn may only write: a read fails and nothing is sent. fn cannot see what
+// its writes did before the commit: each is reported to it as changing one
+// row, and a write that changes none makes InWriteBatch fail (after the
+// commit). So only writes that change at least one row whenever they
+// succeed belong in a batch (CreateSTSSession of a session without a
+// parent, AppendAuditEvents).
 func (d *DB) InWriteBatch(ctx context.Context, fn func(tx store.Tx) error) error {
 	var rec recorder
 	if err := fn(ops{q: &rec}); err != nil {
@@ -76,6 +78,11 @@ func (d *DB) InWriteBatch(ctx context.Context, fn func(tx store.Tx) error) error
 		}
 	}
 	if err == nil {
+		for i, st := range rec.stmts {
+			if i+1 < len(results) && results[i+1].CommandTag.RowsAffected() == 0 {
+				return fmt.Errorf("%s: changed no row, although its caller was told it changed one", st.what())
+			}
+		}
 		return nil
 	}
 	what := "commit"
@@ -123,9 +130,12 @@ func (r recorded) what() string {
 	return fmt.Sprintf("statement %q", s)
 }
 
+// batchTag is what a write in a batch reports: one row changed.
+var batchTag = pgconn.NewCommandTag("INSERT 0 1")
+
 func (r *recorder) Exec(_ context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
 	r.stmts = append(r.stmts, recorded{sql: sql, args: args})
-	return pgconn.CommandTag{}, nil
+	return batchTag, nil
 }
 
 func (r *recorder) Query(context.Context, string, ...any) (pgx.Rows, error) {

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -198,5 +199,19 @@ func TestWriteBatchStalledServer(t *testing.T) {
 	}
 	if err := within(t, "a batch after the stall", func() error { return issueBatch(ctx, db, "ASIAAFTER", "ev-after") }); err != nil {
 		t.Fatalf("after the stall: %v", err)
+	}
+}
+
+// TestWriteBatchNoRowChanged: a write of the batch that changes no row
+// (it was told it changed one) makes the batch fail, naming it.
+func TestWriteBatchNoRowChanged(t *testing.T) {
+	t.Parallel()
+	_, db, _ := proxied(t)
+	ctx := context.Background()
+	err := db.InWriteBatch(ctx, func(tx store.Tx) error {
+		return tx.RevokeSTSSession(ctx, "ASIANOSUCHKEY", batchT0)
+	})
+	if err == nil || !strings.Contains(err.Error(), "changed no row") {
+		t.Fatalf("a batch whose write changed no row = %v", err)
 	}
 }

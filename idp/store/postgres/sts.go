@@ -12,7 +12,7 @@ import (
 )
 
 const stsSessionColumns = `access_key_id, account_id, role_arn, session_name, source_identity, tags,
-	transitive_tag_keys, caller_arn, token_sha256, issued_at, expires_at, revoked_at`
+	transitive_tag_keys, caller_arn, token_sha256, issued_at, expires_at, revoked_at, parent_access_key_id`
 
 func (o ops) CreateSTSSession(ctx context.Context, s store.STSSession) error {
 	tags, keys, err := encodeSTSTags(s)
@@ -23,17 +23,96 @@ func (o ops) CreateSTSSession(ctx context.Context, s store.STSSession) error {
 	if !s.RevokedAt.IsZero() {
 		revoked = &s.RevokedAt
 	}
-	_, err = o.q.Exec(ctx, `INSERT INTO sts_sessions (`+stsSessionColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+	// The parent's row is locked (FOR SHARE) until the end of the
+	// transaction: a revocation of the parent waits for this session to
+	// commit and then revokes it too, or has committed first and this
+	// insert finds the parent revoked.
+	tag, err := o.q.Exec(ctx, `WITH parent AS (
+			SELECT 1 FROM sts_sessions WHERE access_key_id = $13 AND revoked_at IS NULL FOR SHARE)
+		INSERT INTO sts_sessions (`+stsSessionColumns+`)
+		SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::jsonb, $7::jsonb, $8::text, $9::bytea,
+			$10::timestamptz, $11::timestamptz, $12::timestamptz, $13::text
+		WHERE $13::text = '' OR EXISTS (SELECT 1 FROM parent)`,
 		s.AccessKeyID, s.AccountID, s.RoleARN, s.SessionName, s.SourceIdentity, tags, keys, s.CallerARN,
-		s.TokenSHA256, s.IssuedAt, s.ExpiresAt, revoked)
+		s.TokenSHA256, s.IssuedAt, s.ExpiresAt, revoked, s.ParentAccessKeyID)
 	if isConflict(err) {
 		return fmt.Errorf("sts session %q: %w", s.AccessKeyID, store.ErrConflict)
 	}
 	if err != nil {
 		return fmt.Errorf("create sts session: %w", err)
 	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("sts session %q chained from %q: %w", s.AccessKeyID, s.ParentAccessKeyID, store.ErrRevoked)
+	}
 	return nil
+}
+
+// chainedLiveSessions selects the live sessions chained from $1 at any
+// depth, for revocation at $2.
+const chainedLiveSessions = `WITH RECURSIVE chain(access_key_id) AS (
+		SELECT access_key_id FROM sts_sessions WHERE parent_access_key_id = $1
+		UNION
+		SELECT s.access_key_id FROM sts_sessions s JOIN chain c ON s.parent_access_key_id = c.access_key_id)
+	UPDATE sts_sessions SET revoked_at = $2
+	WHERE access_key_id IN (SELECT access_key_id FROM chain) AND revoked_at IS NULL AND expires_at > $2
+	RETURNING ` + stsSessionColumns
+
+func (o ops) RevokeSTSSessionChain(ctx context.Context, accessKeyID string, at time.Time) ([]store.STSSession, error) {
+	out, err := o.revokeUntilNone(ctx, `UPDATE sts_sessions SET revoked_at = $2
+		WHERE access_key_id = $1 AND revoked_at IS NULL RETURNING `+stsSessionColumns, accessKeyID, at)
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		if _, err := o.GetSTSSession(ctx, accessKeyID); err != nil {
+			return nil, err
+		}
+	}
+	chained, err := o.revokeUntilNone(ctx, chainedLiveSessions, accessKeyID, at)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, chained...), nil
+}
+
+func (o ops) RevokeSTSSessionsBySourceIdentity(ctx context.Context, sourceIdentity string, at time.Time) ([]store.STSSession, error) {
+	if sourceIdentity == "" {
+		return nil, fmt.Errorf("revoke sts sessions: empty source identity")
+	}
+	return o.revokeUntilNone(ctx, `UPDATE sts_sessions SET revoked_at = $2
+		WHERE source_identity = $1 AND revoked_at IS NULL AND expires_at > $2 RETURNING `+stsSessionColumns,
+		sourceIdentity, at)
+}
+
+// revokeUntilNone runs a revoking UPDATE ... RETURNING until it revokes
+// nothing more. Each run sees the sessions committed before it started: a
+// session chained while an earlier run waited for its parent's row lock
+// is caught by the next.
+func (o ops) revokeUntilNone(ctx context.Context, sql string, args ...any) ([]store.STSSession, error) {
+	var out []store.STSSession
+	for {
+		rows, err := o.q.Query(ctx, sql, args...)
+		if err != nil {
+			return nil, fmt.Errorf("revoke sts sessions: %w", err)
+		}
+		n := 0
+		for rows.Next() {
+			s, err := scanSTSSession(rows)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("revoke sts sessions: %w", err)
+			}
+			out = append(out, s)
+			n++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("revoke sts sessions: %w", err)
+		}
+		if n == 0 {
+			return out, nil
+		}
+	}
 }
 
 func (o ops) GetSTSSession(ctx context.Context, accessKeyID string) (store.STSSession, error) {
@@ -153,7 +232,7 @@ func scanSTSSession(r scanner) (store.STSSession, error) {
 		revoked    *time.Time
 	)
 	if err := r.Scan(&s.AccessKeyID, &s.AccountID, &s.RoleARN, &s.SessionName, &s.SourceIdentity, &tags, &keys,
-		&s.CallerARN, &s.TokenSHA256, &s.IssuedAt, &s.ExpiresAt, &revoked); err != nil {
+		&s.CallerARN, &s.TokenSHA256, &s.IssuedAt, &s.ExpiresAt, &revoked, &s.ParentAccessKeyID); err != nil {
 		return store.STSSession{}, err
 	}
 	if err := json.Unmarshal(tags, &s.Tags); err != nil {

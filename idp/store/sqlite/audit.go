@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,7 +13,7 @@ import (
 
 const auditColumns = `seq, event_time, event_id, source, name, coalesce(account, ''), coalesce(principal, ''),
 	coalesce(role_arn, ''), coalesce(source_identity, ''), coalesce(error_code, ''), coalesce(client_address, ''),
-	coalesce(request_id, ''), record`
+	coalesce(request_id, ''), record, coalesce(second_source_identity, '')`
 
 // nullable stores "" as NULL.
 func nullable(s string) any {
@@ -32,16 +33,16 @@ func (o ops) AppendAuditEvents(ctx context.Context, events []store.AuditEvent) e
 		events = events[len(chunk):]
 		var b strings.Builder
 		b.WriteString(`INSERT INTO audit_events (event_time, event_id, source, name, account, principal, role_arn,
-			source_identity, error_code, client_address, request_id, record) VALUES `)
-		args := make([]any, 0, 12*len(chunk))
+			source_identity, error_code, client_address, request_id, record, second_source_identity) VALUES `)
+		args := make([]any, 0, 13*len(chunk))
 		for i, e := range chunk {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?)")
+			b.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?)")
 			args = append(args, micros(e.EventTime), e.EventID, e.Source, e.Name, nullable(e.Account),
 				nullable(e.Principal), nullable(e.RoleARN), nullable(e.SourceIdentity), nullable(e.ErrorCode),
-				nullable(e.ClientAddress), nullable(e.RequestID), string(e.Record))
+				nullable(e.ClientAddress), nullable(e.RequestID), string(e.Record), nullable(e.SecondSourceIdentity))
 		}
 		if _, err := o.q.ExecContext(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("append audit events: %w", err)
@@ -55,7 +56,7 @@ func scanAuditEvent(row scanner) (store.AuditEvent, error) {
 	var t int64
 	var rec string
 	err := row.Scan(&e.Seq, &t, &e.EventID, &e.Source, &e.Name, &e.Account, &e.Principal,
-		&e.RoleARN, &e.SourceIdentity, &e.ErrorCode, &e.ClientAddress, &e.RequestID, &rec)
+		&e.RoleARN, &e.SourceIdentity, &e.ErrorCode, &e.ClientAddress, &e.RequestID, &rec, &e.SecondSourceIdentity)
 	e.EventTime = fromMicros(t)
 	e.Record = []byte(rec)
 	return e, err
@@ -68,7 +69,7 @@ func (o ops) LookupAuditEvents(ctx context.Context, q store.AuditQuery) ([]store
 	var where []string
 	var args []any
 	for _, f := range []struct{ col, v string }{
-		{"source_identity", q.SourceIdentity}, {"principal", q.Principal}, {"role_arn", q.RoleARN}, {"name", q.Name},
+		{"principal", q.Principal}, {"role_arn", q.RoleARN}, {"name", q.Name},
 	} {
 		if f.v != "" {
 			where = append(where, f.col+" = ?")
@@ -95,12 +96,23 @@ func (o ops) LookupAuditEvents(ctx context.Context, q store.AuditQuery) ([]store
 		where = append(where, "(event_time, seq) < (?, ?)")
 		args = append(args, micros(q.After.EventTime), q.After.Seq)
 	}
-	query := `SELECT ` + auditColumns + ` FROM audit_events`
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
+	selectWhere := func(conds ...string) string {
+		query := `SELECT ` + auditColumns + ` FROM audit_events`
+		if conds = append(conds, where...); len(conds) > 0 {
+			query += " WHERE " + strings.Join(conds, " AND ")
+		}
+		return query + " ORDER BY event_time DESC, seq DESC LIMIT ?"
 	}
-	query += " ORDER BY event_time DESC, seq DESC LIMIT ?"
-	args = append(args, q.Limit)
+	filters := args
+	query, args := selectWhere(), slices.Concat(filters, []any{q.Limit})
+	if si := q.SourceIdentity; si != "" {
+		// An event is found under either source identity column: two scans
+		// of their indexes in order, merged; a row matches one side only.
+		query = `SELECT * FROM (` + selectWhere("source_identity = ?") + `)
+			UNION ALL SELECT * FROM (` + selectWhere("second_source_identity = ?", "source_identity IS NOT ?") + `)
+			ORDER BY event_time DESC, seq DESC LIMIT ?`
+		args = slices.Concat([]any{si}, filters, []any{q.Limit, si, si}, filters, []any{q.Limit, q.Limit})
+	}
 	var out []store.AuditEvent
 	err := o.scanEach(ctx, "lookup audit events", func(e store.AuditEvent) error {
 		out = append(out, e)

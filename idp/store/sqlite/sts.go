@@ -12,7 +12,7 @@ import (
 )
 
 const stsSessionColumns = `access_key_id, account_id, role_arn, session_name, source_identity, tags,
-	transitive_tag_keys, caller_arn, token_sha256, issued_at, expires_at, revoked_at`
+	transitive_tag_keys, caller_arn, token_sha256, issued_at, expires_at, revoked_at, parent_access_key_id`
 
 func (o ops) CreateSTSSession(ctx context.Context, s store.STSSession) error {
 	tags, keys, err := encodeSTSTags(s)
@@ -23,17 +23,78 @@ func (o ops) CreateSTSSession(ctx context.Context, s store.STSSession) error {
 	if !s.RevokedAt.IsZero() {
 		revoked = micros(s.RevokedAt)
 	}
-	_, err = o.q.ExecContext(ctx, `INSERT INTO sts_sessions (`+stsSessionColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	// Writers are serialised by the database lock: a revocation of the
+	// parent runs wholly before or after this insert.
+	res, err := o.q.ExecContext(ctx, `INSERT INTO sts_sessions (`+stsSessionColumns+`)
+		SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13
+		WHERE ?13 = '' OR EXISTS (SELECT 1 FROM sts_sessions WHERE access_key_id = ?13 AND revoked_at IS NULL)`,
 		s.AccessKeyID, s.AccountID, s.RoleARN, s.SessionName, s.SourceIdentity, tags, keys, s.CallerARN,
-		s.TokenSHA256, micros(s.IssuedAt), micros(s.ExpiresAt), revoked)
+		s.TokenSHA256, micros(s.IssuedAt), micros(s.ExpiresAt), revoked, s.ParentAccessKeyID)
 	if isConflict(err) {
 		return fmt.Errorf("sts session %q: %w", s.AccessKeyID, store.ErrConflict)
 	}
 	if err != nil {
 		return fmt.Errorf("create sts session: %w", err)
 	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("sts session %q chained from %q: %w", s.AccessKeyID, s.ParentAccessKeyID, store.ErrRevoked)
+	}
 	return nil
+}
+
+func (o ops) RevokeSTSSessionChain(ctx context.Context, accessKeyID string, at time.Time) ([]store.STSSession, error) {
+	out, err := o.revoke(ctx, `UPDATE sts_sessions SET revoked_at = ?2
+		WHERE access_key_id = ?1 AND revoked_at IS NULL RETURNING `+stsSessionColumns, accessKeyID, micros(at))
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		if _, err := o.GetSTSSession(ctx, accessKeyID); err != nil {
+			return nil, err
+		}
+	}
+	chained, err := o.revoke(ctx, `WITH RECURSIVE chain(access_key_id) AS (
+			SELECT access_key_id FROM sts_sessions WHERE parent_access_key_id = ?1
+			UNION
+			SELECT s.access_key_id FROM sts_sessions s JOIN chain c ON s.parent_access_key_id = c.access_key_id)
+		UPDATE sts_sessions SET revoked_at = ?2
+		WHERE access_key_id IN (SELECT access_key_id FROM chain) AND revoked_at IS NULL AND expires_at > ?2
+		RETURNING `+stsSessionColumns, accessKeyID, micros(at))
+	if err != nil {
+		return nil, err
+	}
+	return append(out, chained...), nil
+}
+
+func (o ops) RevokeSTSSessionsBySourceIdentity(ctx context.Context, sourceIdentity string, at time.Time) ([]store.STSSession, error) {
+	if sourceIdentity == "" {
+		return nil, fmt.Errorf("revoke sts sessions: empty source identity")
+	}
+	return o.revoke(ctx, `UPDATE sts_sessions SET revoked_at = ?2
+		WHERE source_identity = ?1 AND revoked_at IS NULL AND expires_at > ?2 RETURNING `+stsSessionColumns,
+		sourceIdentity, micros(at))
+}
+
+// revoke runs a revoking UPDATE ... RETURNING and reads back the sessions
+// it revoked.
+func (o ops) revoke(ctx context.Context, query string, args ...any) ([]store.STSSession, error) {
+	rows, err := o.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("revoke sts sessions: %w", err)
+	}
+	defer rows.Close()
+	var out []store.STSSession
+	for rows.Next() {
+		s, err := scanSTSSession(rows)
+		if err != nil {
+			return nil, fmt.Errorf("revoke sts sessions: %w", err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("revoke sts sessions: %w", err)
+	}
+	return out, nil
 }
 
 func (o ops) GetSTSSession(ctx context.Context, accessKeyID string) (store.STSSession, error) {
@@ -157,7 +218,7 @@ func scanSTSSession(r scanner) (store.STSSession, error) {
 		revoked         sql.NullInt64
 	)
 	if err := r.Scan(&s.AccessKeyID, &s.AccountID, &s.RoleARN, &s.SessionName, &s.SourceIdentity, &tags, &keys,
-		&s.CallerARN, &s.TokenSHA256, &issued, &expires, &revoked); err != nil {
+		&s.CallerARN, &s.TokenSHA256, &issued, &expires, &revoked, &s.ParentAccessKeyID); err != nil {
 		return store.STSSession{}, err
 	}
 	if err := json.Unmarshal([]byte(tags), &s.Tags); err != nil {

@@ -23,6 +23,7 @@ func RunAudit(t *testing.T, newStore NewStore) {
 	}{
 		{"AppendAndReadBack", testAuditAppendReadBack},
 		{"LookupFilters", testAuditLookupFilters},
+		{"LookupSecondSourceIdentity", testAuditSecondSourceIdentity},
 		{"LookupOrderTies", testAuditLookupOrderTies},
 		{"LookupPaging", testAuditLookupPaging},
 		{"LookupPagingConcurrentInserts", testAuditPagingConcurrent},

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -18,12 +19,21 @@ import (
 //  3. the signature, compared in constant time.
 //
 // Every error is an *Error with code SignatureDoesNotMatch (HTTP 403) and
-// AWS's message. An empty secret never verifies.
+// AWS's message. An empty secret never verifies. Any well-formed region is
+// accepted; VerifyIn also requires one of a list.
 func (s *Signed) Verify(secret string, now time.Time) error {
+	return s.VerifyIn(nil, secret, now)
+}
+
+// VerifyIn is Verify for a service that answers only in regions: a scope
+// naming a well-formed region outside it fails with SignatureDoesNotMatch
+// "Credential should be scoped to a valid region." An empty regions
+// accepts any well-formed region.
+func (s *Signed) VerifyIn(regions []string, secret string, now time.Time) error {
 	if err := s.checkTime(now); err != nil {
 		return err
 	}
-	if err := s.checkScope(); err != nil {
+	if err := s.checkScope(regions); err != nil {
 		return err
 	}
 	if secret == "" {
@@ -71,12 +81,16 @@ func (s *Signed) checkTime(now time.Time) error {
 	return nil
 }
 
-// checkScope reports every scope problem at once, joined by spaces, as AWS does.
-func (s *Signed) checkScope() error {
+// checkScope reports every scope problem at once, joined by spaces, as AWS
+// does. A non-empty regions lists the regions the scope may name.
+func (s *Signed) checkScope(regions []string) error {
 	var msgs []string
 	sc := s.Scope
-	if !ValidRegion(sc.Region) {
+	switch {
+	case !ValidRegion(sc.Region):
 		msgs = append(msgs, "Credential should be scoped to a valid region, not '"+printable(sc.Region, 64)+"'.")
+	case len(regions) > 0 && !slices.Contains(regions, sc.Region):
+		msgs = append(msgs, msgForeignRegion)
 	}
 	if sc.Service != Service {
 		msgs = append(msgs, "Credential should be scoped to correct service: '"+Service+"'.")
@@ -94,6 +108,10 @@ func (s *Signed) checkScope() error {
 	}
 	return nil
 }
+
+// msgForeignRegion is AWS's answer to a scope naming a region the service
+// does not serve.
+const msgForeignRegion = "Credential should be scoped to a valid region."
 
 // ValidRegion accepts AWS region names: a two-letter prefix, one or more
 // lower-case words and a number, joined by '-' ("us-east-1", "us-gov-west-1").

@@ -17,8 +17,10 @@ const ChromiumPath = "/usr/bin/chromium"
 // New starts a fresh headless browser (its own profile in a temporary
 // folder) and returns a chromedp context that ends with the test, or
 // shortly before the test binary's deadline (go test -timeout). Without chromium the test fails under CI=true and is skipped
-// otherwise, saying how to install it.
-func New(t *testing.T) context.Context {
+// otherwise, saying how to install it. opts are added to the browser's
+// flags (e.g. chromedp.Flag("ignore-certificate-errors-spki-list", ...)
+// to trust a test server's certificate).
+func New(t *testing.T, opts ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	if _, err := os.Stat(ChromiumPath); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -26,7 +28,7 @@ func New(t *testing.T) context.Context {
 		}
 		t.Skipf("skipping the browser test: no chromium at %s (apt-get install chromium; under CI=true this fails)", ChromiumPath)
 	}
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+	flags := append([]chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(ChromiumPath),
 		chromedp.Headless,
 		chromedp.NoSandbox,
@@ -37,7 +39,8 @@ func New(t *testing.T) context.Context {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.UserDataDir(t.TempDir()),
-	)
+	}, opts...)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), flags...)
 	ctx, cancelCtx := chromedp.NewContext(alloc)
 	cancel := context.CancelFunc(func() {})
 	if d, ok := t.Deadline(); ok {

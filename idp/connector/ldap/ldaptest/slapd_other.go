@@ -1,6 +1,6 @@
 //go:build !linux
 
-package ldap
+package ldaptest
 
 import "os/exec"
 
