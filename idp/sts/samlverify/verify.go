@@ -235,7 +235,8 @@ func verify(ctx context.Context, samlResponseB64 string, p Provider, opt Options
 	if signedAssertion.ID != attr(assertionEl, "ID") {
 		return nil, invalid("the signed assertion's ID %q is not the received one's", signedAssertion.ID), nil
 	}
-	out, rej := cfg.checkAssertion(p, signedAssertion)
+	fields := crewjamFields(signedAssertion)
+	out, rej := cfg.checkAssertion(p, fields)
 	if rej != nil {
 		return nil, rej, nil
 	}
@@ -248,7 +249,7 @@ func verify(ctx context.Context, samlResponseB64 string, p Provider, opt Options
 
 	// 6. Replay, last: only a response that passed everything else is
 	// remembered.
-	fresh, err := cfg.Replay.Remember(ctx, out.Issuer, out.ID, replayUntil(signedAssertion).Add(cfg.MaxSkew))
+	fresh, err := cfg.Replay.Remember(ctx, out.Issuer, out.ID, replayUntil(fields).Add(cfg.MaxSkew))
 	if err != nil {
 		return nil, nil, fmt.Errorf("samlverify: replay cache: %w", err)
 	}
@@ -367,11 +368,45 @@ func readResponse(el *etree.Element) responseFields {
 	return f
 }
 
-// replayUntil is the later of the assertion's NotOnOrAfter times.
-func replayUntil(a *saml.Assertion) time.Time {
-	until := a.Conditions.NotOnOrAfter
-	if d := a.Subject.SubjectConfirmations[0].SubjectConfirmationData.NotOnOrAfter; d.After(until) {
-		until = d
+// crewjamFields is what the strict profile reads of crewjam's assertion.
+func crewjamFields(a *saml.Assertion) *assertionFields {
+	f := &assertionFields{ID: a.ID, Version: a.Version, Issuer: a.Issuer.Value, IssueInstant: a.IssueInstant}
+	if a.Subject != nil {
+		f.Subject = &subjectFields{}
+		if id := a.Subject.NameID; id != nil {
+			f.Subject.NameID = &nameIDFields{Value: id.Value, Format: id.Format}
+		}
+		for _, sc := range a.Subject.SubjectConfirmations {
+			c := confirmationFields{Method: sc.Method}
+			if d := sc.SubjectConfirmationData; d != nil {
+				c.Data = &confirmationData{Recipient: d.Recipient, NotBefore: d.NotBefore, NotOnOrAfter: d.NotOnOrAfter}
+			}
+			f.Subject.Confirmations = append(f.Subject.Confirmations, c)
+		}
 	}
-	return until
+	if c := a.Conditions; c != nil {
+		f.Conditions = &conditionsFields{NotBefore: c.NotBefore, NotOnOrAfter: c.NotOnOrAfter}
+		for i := range c.AudienceRestrictions {
+			var auds []string
+			for _, au := range c.AudienceRestrictions[i].AllAudiences() {
+				auds = append(auds, au.Value)
+			}
+			f.Conditions.Audiences = append(f.Conditions.Audiences, auds)
+		}
+	}
+	for _, st := range a.AuthnStatements {
+		f.AuthnStatements = append(f.AuthnStatements, authnFields{AuthnInstant: st.AuthnInstant, SessionNotOnOrAfter: st.SessionNotOnOrAfter})
+	}
+	for _, st := range a.AttributeStatements {
+		var attrs []attributeFields
+		for _, at := range st.Attributes {
+			x := attributeFields{Name: at.Name}
+			for _, v := range at.Values {
+				x.Values = append(x.Values, v.Value)
+			}
+			attrs = append(attrs, x)
+		}
+		f.AttributeStatements = append(f.AttributeStatements, attrs)
+	}
+	return f
 }
