@@ -1,9 +1,6 @@
 package samlverify
 
-import (
-	"sort"
-	"strings"
-)
+import "strings"
 
 // Exclusive XML canonicalization without comments (xml-exc-c14n, W3C
 // 2002) of a subtree of the strict reader's tree. The bytes are those
@@ -46,32 +43,20 @@ func (c *c14n) element(n *xnode, out *rendered) {
 	// element's, its prefixed attributes') and the inclusive ones in
 	// scope, whose binding the output ancestors did not already write.
 	var decls [8]xdecl
-	nd := decls[:0]
-	consider := func(prefix string) {
-		for _, d := range nd {
-			if d.prefix == prefix {
-				return
-			}
-		}
-		uri, ok := n.scope.lookup(prefix)
-		if !ok {
-			return // inclusive prefix not in scope
-		}
-		if have, ok := out.lookup(prefix); ok && have == uri || !ok && prefix == "" && uri == "" {
-			return
-		}
-		nd = append(nd, xdecl{prefix, uri})
-	}
-	consider(n.prefix)
+	nd := c.consider(decls[:0], n, out, n.prefix)
 	for i := range n.attrs {
 		if n.attrs[i].prefix != "" {
-			consider(n.attrs[i].prefix)
+			nd = c.consider(nd, n, out, n.attrs[i].prefix)
 		}
 	}
 	for _, p := range c.inclusive {
-		consider(p)
+		nd = c.consider(nd, n, out, p)
 	}
-	sort.Slice(nd, func(i, j int) bool { return nd[i].prefix < nd[j].prefix })
+	for i := 1; i < len(nd); i++ { // by prefix, the default ("") first
+		for j := i; j > 0 && nd[j].prefix < nd[j-1].prefix; j-- {
+			nd[j], nd[j-1] = nd[j-1], nd[j]
+		}
+	}
 	for _, d := range nd {
 		out = &rendered{d.prefix, d.uri, out}
 	}
@@ -104,6 +89,24 @@ func (c *c14n) element(n *xnode, out *rendered) {
 	c.buf = append(c.buf, '>')
 }
 
+// consider adds to nd the declaration of prefix n must write: when the
+// prefix is in scope and the output ancestors did not write its binding.
+func (c *c14n) consider(nd []xdecl, n *xnode, out *rendered, prefix string) []xdecl {
+	for _, d := range nd {
+		if d.prefix == prefix {
+			return nd
+		}
+	}
+	uri, ok := n.scope.lookup(prefix)
+	if !ok {
+		return nd // an inclusive prefix not in scope
+	}
+	if have, ok := out.lookup(prefix); ok && have == uri || !ok && prefix == "" && uri == "" {
+		return nd
+	}
+	return append(nd, xdecl{prefix, uri})
+}
+
 func (c *c14n) name(prefix, local string) {
 	if prefix != "" {
 		c.buf = append(c.buf, prefix...)
@@ -123,13 +126,18 @@ func (c *c14n) attributes(n *xnode) {
 	for i := range order {
 		order[i] = i
 	}
-	sort.Slice(order, func(i, j int) bool {
-		a, b := &n.attrs[order[i]], &n.attrs[order[j]]
+	less := func(i, j int) bool {
+		a, b := &n.attrs[i], &n.attrs[j]
 		if (a.prefix == "") != (b.prefix == "") {
 			return a.prefix == ""
 		}
 		return a.local < b.local
-	})
+	}
+	for i := 1; i < len(order); i++ {
+		for j := i; j > 0 && less(order[j], order[j-1]); j-- {
+			order[j], order[j-1] = order[j-1], order[j]
+		}
+	}
 	for _, i := range order {
 		a := &n.attrs[i]
 		c.buf = append(c.buf, ' ')

@@ -126,7 +126,6 @@ type frame struct {
 	group  int
 	ndecl  int
 	text   string
-	multi  bool // text was appended to (it is no longer a slice of the input)
 }
 
 type reader struct {
@@ -137,6 +136,7 @@ type reader struct {
 	elements int
 	inScope  int
 	ids      map[string]bool
+	slab     []xnode
 }
 
 var errEOF = errors.New("unexpected end of document")
@@ -260,9 +260,6 @@ func (r *reader) comment() (string, error) {
 		return "", errors.New(`"--" in a comment`)
 	}
 	c := r.s[start : start+end]
-	if strings.HasSuffix(c, "-") {
-		return "", errors.New(`comment ends with "-"`)
-	}
 	if err := checkChars(c); err != nil {
 		return "", err
 	}
@@ -272,6 +269,24 @@ func (r *reader) comment() (string, error) {
 
 func isNameStart(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_'
+}
+
+// isID is idPattern without the regular expression.
+func isID(s string) bool {
+	if s == "" || !isNameStart(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if !isNameChar(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// isPrefix is prefixPattern without the regular expression.
+func isPrefix(s string) bool {
+	return s != "" && s[0] >= 'a' && s[0] <= 'z' && isID(s)
 }
 
 func isNameChar(c byte) bool {
@@ -309,56 +324,52 @@ func (r *reader) qname() (qname, prefix, local string, err error) {
 // element reads one element at r.i (its start tag, content and end tag).
 func (r *reader) element() error {
 	depth0 := len(r.stack)
-	for {
-		if err := r.startTag(); err != nil {
-			return err
+	if err := r.startTag(); err != nil {
+		return err
+	}
+	// Content until the element opened at depth0 closes.
+	for len(r.stack) > depth0 {
+		if r.i >= len(r.s) {
+			return errEOF
 		}
-		// Content until the element opened at depth0 closes.
-		for len(r.stack) > depth0 {
-			if r.i >= len(r.s) {
+		if r.s[r.i] != '<' {
+			if err := r.charData(); err != nil {
+				return err
+			}
+			continue
+		}
+		rest := r.s[r.i:]
+		switch {
+		case strings.HasPrefix(rest, "</"):
+			if err := r.endTag(); err != nil {
+				return err
+			}
+		case strings.HasPrefix(rest, "<!--"):
+			if _, err := r.comment(); err != nil {
+				return err
+			}
+		case strings.HasPrefix(rest, "<![CDATA["):
+			end := strings.Index(rest, "]]>")
+			if end < 0 {
 				return errEOF
 			}
-			c := r.s[r.i]
-			if c != '<' {
-				if err := r.charData(); err != nil {
-					return err
-				}
-				continue
+			data := rest[9:end]
+			if err := checkChars(data); err != nil {
+				return err
 			}
-			rest := r.s[r.i:]
-			switch {
-			case strings.HasPrefix(rest, "</"):
-				if err := r.endTag(); err != nil {
-					return err
-				}
-			case strings.HasPrefix(rest, "<!--"):
-				if _, err := r.comment(); err != nil {
-					return err
-				}
-				r.top().multi = true // text either side is joined
-			case strings.HasPrefix(rest, "<![CDATA["):
-				end := strings.Index(rest, "]]>")
-				if end < 0 {
-					return errEOF
-				}
-				data := rest[9:end]
-				if err := checkChars(data); err != nil {
-					return err
-				}
-				r.appendText(normalizeNewlines(data))
-				r.i += end + 3
-			case strings.HasPrefix(rest, "<!"):
-				return errors.New("DOCTYPE or other directive")
-			case strings.HasPrefix(rest, "<?"):
-				return errors.New("processing instruction")
-			default:
-				if err := r.startTag(); err != nil {
-					return err
-				}
+			r.appendText(normalizeNewlines(data))
+			r.i += end + 3
+		case strings.HasPrefix(rest, "<!"):
+			return errors.New("DOCTYPE or other directive")
+		case strings.HasPrefix(rest, "<?"):
+			return errors.New("processing instruction")
+		default:
+			if err := r.startTag(); err != nil {
+				return err
 			}
 		}
-		return nil
 	}
+	return nil
 }
 
 func (r *reader) top() *frame { return &r.stack[len(r.stack)-1] }
@@ -370,7 +381,6 @@ func (r *reader) appendText(t string) {
 		return
 	}
 	f.text += t
-	f.multi = true
 }
 
 // charData reads text up to the next '<'.
@@ -510,9 +520,9 @@ func (r *reader) startTag() error {
 	if len(r.stack)+1 > MaxDepth {
 		return errors.New("elements nested too deep")
 	}
-	n := &xnode{prefix: prefix, local: local}
+	n := r.newNode()
+	n.prefix, n.local = prefix, local
 	nattrs := 0
-	seen := make([]string, 0, 8) // qualified names as written
 	empty := false
 	for {
 		hadSpace := r.i < len(r.s) && isSpace(r.s[r.i])
@@ -563,18 +573,15 @@ func (r *reader) startTag() error {
 		if nattrs > MaxAttrs {
 			return errors.New("too many attributes on one element")
 		}
-		for _, s := range seen {
-			if s == aq {
-				return errors.New("duplicate attribute " + aq)
-			}
+		if n.writtenTwice(ap, al) {
+			return errors.New("duplicate attribute " + aq)
 		}
-		seen = append(seen, aq)
 		switch {
 		case ap == "xmlns":
 			if al == "xml" || al == "xmlns" {
 				return fmt.Errorf("declaration of the reserved prefix %q", al)
 			}
-			if !prefixPattern.MatchString(al) {
+			if !isPrefix(al) {
 				return fmt.Errorf("namespace prefix %q", al)
 			}
 			if v == "" {
@@ -645,7 +652,7 @@ func (r *reader) startTag() error {
 		rl = c.rule
 		n.parent = parent.n
 		parent.n.texts = append(parent.n.texts, parent.text)
-		parent.text, parent.multi = "", false
+		parent.text = ""
 		parent.n.kids = append(parent.n.kids, n)
 	}
 	if err := r.checkAttrs(n, rl); err != nil {
@@ -659,6 +666,60 @@ func (r *reader) startTag() error {
 		return r.close()
 	}
 	return nil
+}
+
+// writtenTwice reports whether n already has the attribute prefix:local
+// (a namespace declaration included) as written.
+func (n *xnode) writtenTwice(prefix, local string) bool {
+	switch {
+	case prefix == "xmlns":
+		for _, d := range n.decls {
+			if d.prefix == local {
+				return true
+			}
+		}
+	case prefix == "" && local == "xmlns":
+		for _, d := range n.decls {
+			if d.prefix == "" {
+				return true
+			}
+		}
+	default:
+		for _, a := range n.attrs {
+			if a.prefix == prefix && a.local == local {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// newNode returns a node from a slab: one allocation per 32 elements.
+func (r *reader) newNode() *xnode {
+	if len(r.slab) == cap(r.slab) {
+		r.slab = make([]xnode, 0, 32)
+	}
+	r.slab = r.slab[:len(r.slab)+1]
+	return &r.slab[len(r.slab)-1]
+}
+
+// boundTwice reports whether more than one prefix in scope (the default
+// included) is bound to ns.
+func boundTwice(scope *nsBinding, ns string) bool {
+	var first *nsBinding
+	for b := scope; b != nil; b = b.next {
+		if b.uri != ns {
+			continue
+		}
+		if cur, _ := scope.lookup(b.prefix); cur != ns {
+			continue // shadowed
+		}
+		if first != nil && first.prefix != b.prefix {
+			return true
+		}
+		first = b
+	}
+	return false
 }
 
 func resolve(scope *nsBinding, prefix string) (string, error) {
@@ -700,6 +761,11 @@ func (r *reader) checkAttrs(n *xnode, rl *rule) error {
 		if qualifiedNS != "" && qualifiedNS != ns {
 			return errors.New("namespace-qualified attributes of more than one namespace")
 		}
+		if qualifiedNS == "" && boundTwice(n.scope, ns) {
+			// encoding/xml, and so SAML libraries built on it, mangle
+			// such an attribute (its round trip fails).
+			return fmt.Errorf("namespace %q of attribute %s bound to more than one prefix", ns, a.local)
+		}
 		qualifiedNS = ns
 		for _, b := range n.attrs[:i] {
 			if b.prefix != "" && b.space == ns && b.local == a.local {
@@ -724,7 +790,7 @@ func (r *reader) checkAttrs(n *xnode, rl *rule) error {
 			continue
 		}
 		v := n.attr(k)
-		if !idPattern.MatchString(v) {
+		if !isID(v) {
 			return fmt.Errorf("attribute %s %q is not an ID", k, v)
 		}
 		if r.ids[v] {
