@@ -223,9 +223,15 @@ func TestServeSAMLThroughLogin(t *testing.T) {
 	if seen["IssueAssertion/"] != 1 || seen["AssumeRoleWithSAML/"] != 1 {
 		t.Errorf("records found by source identity DiegoRamirez: %v\n%s", seen, out)
 	}
-	if _, ok := seen["SignIn/"]; ok {
-		// A sign-in carries no source identity; it is found by principal.
-		t.Errorf("a SignIn record carries the source identity: %v", seen)
+	// A sign-in carries no source identity itself; the lookup lists the
+	// sign-in of the person the assertion was made for.
+	if seen["SignIn/"] != 1 {
+		t.Errorf("records found by source identity DiegoRamirez: %v, want the person's one SignIn too", seen)
+	}
+	for _, r := range page.Events {
+		if r.EventName == "SignIn" && (r.Index().SourceIdentity != "" || r.Index().Principal != "local:DiegoRamirez") {
+			t.Errorf("SignIn found by source identity: index %+v", r.Index())
+		}
 	}
 	// serve writes sign-ins to the trail.
 	out, stderr, code = c.run("", "audit", "lookup", "--event", "SignIn", "--config", path)

@@ -4,24 +4,37 @@
 // the request names (entityID and signing certificates pinned from its
 // metadata) and the STS's options, and returns what the signature covered
 // or an *Error with AWS's code and message. It enforces SECURITY.md's
-// strict verification profile on top of github.com/crewjam/saml v0.6.3,
-// whatever the library does; it does no HTTP, reads no clock (Options.Now)
-// and keeps no state (the replay cache is the store's).
+// strict verification profile with its own reader: the bytes are read
+// once, into one tree, and the signatures are checked on and the values
+// read from that same tree. It does no HTTP, reads no clock
+// (Options.Now) and keeps no state (the replay cache is the store's).
+//
+// The previous verifier, the same profile enforced on top of
+// github.com/crewjam/saml v0.6.3 and goxmldsig (which tokenized a response
+// five times: prescan, round-trip validator, etree, crewjam's unmarshal,
+// the re-parse of the verified bytes), is kept in the tests as the oracle
+// (oracle_*_test.go): FuzzDifferential checks that whatever Verify accepts
+// the oracle accepts with identical values, and that the canonical bytes
+// Verify digests and signs are goxmldsig's; xmlsec1 verifies Verify's
+// canonical form of the documents it accepts.
 //
 // # Steps
 //
 //  1. Size and shape before parsing: 4 to 100,000 base64 characters (line
-//     breaks ignored), at most 75,000 bytes decoded, never inflated. A
-//     streaming pass (strict encoding/xml tokenizer) rejects non-UTF-8,
+//     breaks ignored), at most 75,000 bytes decoded, never inflated. The
+//     reader (reader.go), in one pass, rejects non-UTF-8,
 //     any DOCTYPE, ENTITY or other directive, processing instructions
 //     (but the XML declaration), undeclared entities, duplicate
 //     attributes, more than one root, more than 1,000 elements, nesting
 //     deeper than 16, more than 32 attributes on an element or 32
-//     namespace declarations in scope, and start tags that do not survive
-//     an encoding/xml round trip (mattermost/xml-roundtrip-validator;
-//     CVE-2020-29509/29510/29511). crewjam round-trips every token again.
-//  2. The whole tree is checked against a whitelist of the SAML and
-//     XML-DSig elements a response to AWS has (shape.go): one
+//     namespace declarations in scope. Names are ASCII NCNames with at most
+//     one colon, so x::Root, ::foo="bar" and xmlns:="y" (CVE-2020-29509/
+//     29510/29511) are malformed; attribute values hold no literal tab or
+//     line break (XML processors normalize them differently); an element's
+//     prefixed attributes are all in one namespace.
+//  2. While reading, every element is checked against a whitelist of the
+//     SAML and XML-DSig elements a response to AWS has (shape.go), and
+//     only those are kept in the tree: one
 //     samlp:Response root with at most one Issuer and Signature, one
 //     Status and exactly one saml:Assertion; no Extensions, Advice,
 //     EncryptedAssertion (we do not decrypt), ds:Object, KeyName,
@@ -43,16 +56,17 @@
 //     is RSA of 2048 to 8192 bits or ECDSA on P-256/384/521 and now is
 //     within their validity (we check it: an expired pinned certificate
 //     is a configuration to fix, and metadata carries its successor).
-//  4. crewjam's ServiceProvider.ParseXMLResponse verifies the response,
-//     with our SignatureVerifier (engine.go): goxmldsig checks each
-//     signature against the candidate pinned certificates only, KeyInfo
-//     removed, an ECDSA SignatureValue in XML-DSig r||s form converted to
-//     the DER goxmldsig expects, and records what each signature
-//     covered. crewjam's clock is Now, but at most saml.MaxIssueDelay
-//     (90 s, a package variable) after the IssueInstant: crewjam refuses
-//     anything issued longer ago, the STS accepts an assertion during its
-//     whole validity (up to MaxLifetime), and every time condition is
-//     checked again below at Now.
+//  4. Each signature is verified on the tree (c14n.go, fastverify.go):
+//     exclusive c14n of the signed element without its Signature (with
+//     the transform's InclusiveNamespaces PrefixList), its digest, then
+//     exclusive c14n of SignedInfo and the signature against the
+//     candidate pinned certificates only (ECDSA in r||s or DER form). A
+//     PrefixList on the CanonicalizationMethod is accepted only where it
+//     does not change the canonical SignedInfo (goxmldsig ignores it).
+//     What crewjam refused on time grounds stays refused: against a clock
+//     of Now held back to at most 90 s after the earliest IssueInstant, no
+//     IssueInstant is older than 90 s or newer than 180 s, and the
+//     Conditions and confirmation hold with 180 s of skew.
 //  5. The strict profile on what the signature covered (semantics.go),
 //     in the order of STS-SPEC §5: Response Version 2.0, Status Success,
 //     Issuer (Response, if present, and Assertion) equal to the provider's
@@ -66,14 +80,12 @@
 //     no time (IssueInstant, NotBefore, AuthnInstant) after Now + MaxSkew;
 //     expired from NotOnOrAfter + MaxSkew on (NotOnOrAfter is exclusive);
 //     NotOnOrAfter - IssueInstant at most MaxLifetime; attribute Names
-//     unique. When crewjam rejects a response whose signature verified,
-//     these checks run on what the signature covered so that the error
-//     says why with AWS's code; if none fails, the rejection is crewjam's.
+//     unique.
 //  6. Replay, last: (Issuer, Assertion ID) is remembered until the later
 //     NotOnOrAfter + MaxSkew; a second use is rejected.
 //
-// Values are only ever read from what goxmldsig returned as signed (the
-// canonical bytes it digested): a comment inserted into a signed value
+// Values are only ever read from the nodes whose canonical form was
+// digested: a comment inserted into a signed value
 // (victim@corp.test<!---->.evil.test) is dropped by exclusive c14n and the
 // value is read whole, never truncated. Attribute values are returned as
 // sent; checking Role, RoleSessionName and SourceIdentity is the STS's.
@@ -95,7 +107,7 @@
 // replay cache are plain errors (the STS's internal error), never *Error.
 // A panic is recovered into InvalidIdentityToken with the panic in Reason.
 //
-// # What crewjam v0.6.3 does with SECURITY.md's items
+// # What crewjam v0.6.3 (the oracle's library) does with SECURITY.md's items
 //
 // Measured by TestCrewjamBaseline (every attack-table row through a
 // plainly configured ServiceProvider; the test fails if this changes) and
@@ -131,6 +143,5 @@
 // empty NameID, Conditions without NotBefore or NotOnOrAfter, two
 // SubjectConfirmations, a future AuthnInstant, any assertion lifetime,
 // unknown conditions, duplicate attribute Names and element content in
-// AttributeValue. Verify keeps crewjam as the second line: everything it
-// rejects stays rejected.
+// AttributeValue.
 package samlverify

@@ -1,10 +1,6 @@
 package samlverify
 
-import (
-	"time"
-
-	"github.com/crewjam/saml"
-)
+import "time"
 
 // checkResponse applies the strict profile to the Response's own fields:
 // Version 2.0, Status Success, Issuer (if present) the provider's
@@ -34,25 +30,25 @@ func (c *config) checkResponse(p Provider, f responseFields, signed bool) *Error
 // the subject (no Subject or NameID is AccessDenied; it comes first
 // because the confirmation checks below are about the subject), then the
 // bearer confirmation, audiences and time conditions.
-func (c *config) checkAssertion(p Provider, a *saml.Assertion) (*Assertion, *Error) {
+func (c *config) checkAssertion(p Provider, a *assertionFields) (*Assertion, *Error) {
 	if a.Version != "2.0" {
 		return nil, invalid("Assertion Version %q", a.Version)
 	}
-	if a.Issuer.Value != p.EntityID {
-		return nil, reject(CodeInvalidIdentityToken, MsgIssuer, "Assertion Issuer %q is not %q", a.Issuer.Value, p.EntityID)
+	if a.Issuer != p.EntityID {
+		return nil, reject(CodeInvalidIdentityToken, MsgIssuer, "Assertion Issuer %q is not %q", a.Issuer, p.EntityID)
 	}
 	if a.Subject == nil || a.Subject.NameID == nil || a.Subject.NameID.Value == "" {
 		return nil, reject(CodeAccessDenied, MsgAccessDenied, "assertion has no Subject NameID")
 	}
 
-	scs := a.Subject.SubjectConfirmations
+	scs := a.Subject.Confirmations
 	if len(scs) != 1 {
 		return nil, invalid("%d SubjectConfirmations, not exactly one", len(scs))
 	}
 	if scs[0].Method != bearerMethod {
 		return nil, invalid("SubjectConfirmation Method %q is not bearer", scs[0].Method)
 	}
-	scd := scs[0].SubjectConfirmationData
+	scd := scs[0].Data
 	switch {
 	case scd == nil:
 		return nil, invalid("bearer SubjectConfirmation without SubjectConfirmationData")
@@ -66,15 +62,15 @@ func (c *config) checkAssertion(p Provider, a *saml.Assertion) (*Assertion, *Err
 	if cond == nil || cond.NotBefore.IsZero() || cond.NotOnOrAfter.IsZero() {
 		return nil, invalid("Conditions with NotBefore and NotOnOrAfter are required")
 	}
-	if len(cond.AudienceRestrictions) == 0 {
+	if len(cond.Audiences) == 0 {
 		return nil, reject(CodeInvalidIdentityToken, MsgAudience, "no AudienceRestriction")
 	}
 	audience := ""
-	for i := range cond.AudienceRestrictions {
+	for i := range cond.Audiences {
 		found := ""
-		for _, aud := range cond.AudienceRestrictions[i].AllAudiences() {
-			if c.audiences[aud.Value] {
-				found = aud.Value
+		for _, aud := range cond.Audiences[i] {
+			if c.audiences[aud] {
+				found = aud
 				break
 			}
 		}
@@ -96,7 +92,7 @@ func (c *config) checkAssertion(p Provider, a *saml.Assertion) (*Assertion, *Err
 
 	out := &Assertion{
 		ID:                  a.ID,
-		Issuer:              a.Issuer.Value,
+		Issuer:              a.Issuer,
 		NameID:              a.Subject.NameID.Value,
 		NameIDFormat:        a.Subject.NameID.Format,
 		Recipient:           scd.Recipient,
@@ -109,7 +105,7 @@ func (c *config) checkAssertion(p Provider, a *saml.Assertion) (*Assertion, *Err
 		Attributes:          map[string][]string{},
 	}
 	for _, st := range a.AttributeStatements {
-		for _, at := range st.Attributes {
+		for _, at := range st {
 			if at.Name == "" {
 				return nil, invalid("attribute without Name")
 			}
@@ -117,9 +113,7 @@ func (c *config) checkAssertion(p Provider, a *saml.Assertion) (*Assertion, *Err
 				return nil, invalid("attribute %q appears twice", at.Name)
 			}
 			values := make([]string, len(at.Values))
-			for i, v := range at.Values {
-				values[i] = v.Value
-			}
+			copy(values, at.Values)
 			out.Attributes[at.Name] = values
 		}
 	}
@@ -130,7 +124,7 @@ func (c *config) checkAssertion(p Provider, a *saml.Assertion) (*Assertion, *Err
 // skew), nothing expired (NotOnOrAfter is exclusive: an assertion is
 // expired from NotOnOrAfter + skew on), and no validity period longer
 // than MaxLifetime.
-func (c *config) checkTimes(a *saml.Assertion, scd *saml.SubjectConfirmationData, authn saml.AuthnStatement) *Error {
+func (c *config) checkTimes(a *assertionFields, scd *confirmationData, authn authnFields) *Error {
 	latest := c.Now.Add(c.MaxSkew)
 	for _, t := range []struct {
 		name string
