@@ -61,7 +61,11 @@ func (m *Main) bootstrap(ctx context.Context, cfg *Config, s store.Store, kek []
 		return nil, err
 	}
 	if key == nil {
-		key, err = signing.Generate(m.Rand, cfg.certificateHost(), m.Now())
+		alg, err := signing.ParseAlgorithm(cfg.Keys.Algorithm)
+		if err != nil {
+			return nil, fmt.Errorf("keys.algorithm: %w", err)
+		}
+		key, err = signing.GenerateAlgorithm(m.Rand, alg, cfg.certificateHost(), m.Now())
 		if err != nil {
 			return nil, err
 		}

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"idpbridge/idp/audit"
+	"idpbridge/idp/signing"
 	"idpbridge/idp/sso"
 	"idpbridge/idp/store"
 )
@@ -102,7 +103,11 @@ func (c *keysRotateCommand) run(ctx context.Context, m *Main) error {
 	if err != nil {
 		return err
 	}
-	key, err := sso.RotateKey(ctx, s, kek, m.Rand, cfg.certificateHost(), m.Now(), m.keyRecorder(ctx, audit.AdminKeyRotated))
+	alg, err := signing.ParseAlgorithm(cfg.Keys.Algorithm)
+	if err != nil {
+		return fmt.Errorf("keys.algorithm: %w", err)
+	}
+	key, err := sso.RotateKeyAlgorithm(ctx, s, kek, m.Rand, alg, cfg.certificateHost(), m.Now(), m.keyRecorder(ctx, audit.AdminKeyRotated))
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,9 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"idpbridge/idp/signing"
+	"idpbridge/idp/store/postgres"
+	"idpbridge/idp/store/sqlite"
 	"idpbridge/idp/sts"
 )
 
@@ -84,10 +87,15 @@ type DatabaseConfig struct {
 	URLEnv      string `yaml:"url_env"`
 	URLFile     string `yaml:"url_file"`
 	AutoMigrate *bool  `yaml:"auto_migrate"`
-	MaxConns    int32  `yaml:"max_conns"`
+	// MaxConns caps the PostgreSQL connection pool; 0 is
+	// postgres.DefaultMaxConns (measured, see BENCHMARKS.md).
+	MaxConns int32 `yaml:"max_conns"`
 	// QueryTimeout bounds every database call and every transaction as a
 	// whole (migrations and pruning excepted); default 5s.
 	QueryTimeout Duration `yaml:"query_timeout"`
+	// SQLiteSynchronous is SQLite's synchronous setting: full (default) or
+	// normal (faster; the last commits can be lost on power loss).
+	SQLiteSynchronous string `yaml:"sqlite_synchronous,omitempty"`
 }
 
 // LogConfig sets the log level (debug, info, warn, error) and format (auto:
@@ -103,6 +111,9 @@ type LogConfig struct {
 type KeysConfig struct {
 	EncryptionKeyEnv  string `yaml:"encryption_key_env"`
 	EncryptionKeyFile string `yaml:"encryption_key_file"`
+	// Algorithm is the kind of new signing keys (first start, keys
+	// rotate): rsa-2048, rsa-3072 or rsa-4096; "" is rsa-3072.
+	Algorithm string `yaml:"algorithm,omitempty"`
 }
 
 // Duration is a time.Duration written as "30s", "5m".
@@ -379,8 +390,13 @@ func (c *Config) Validate(getenv func(string) string) []string {
 			p.add("database.url", "must be a postgres:// URL (or empty for SQLite in data_dir)")
 		}
 	}
-	if c.Database.MaxConns < 0 {
-		p.add("database.max_conns", "must not be negative")
+	if c.Database.MaxConns < 0 || c.Database.MaxConns > postgres.MaxMaxConns {
+		p.add("database.max_conns", "must be between 0 (the default, %d) and %d, got %d", postgres.DefaultMaxConns, postgres.MaxMaxConns, c.Database.MaxConns)
+	}
+	switch c.Database.SQLiteSynchronous {
+	case "", sqlite.SynchronousFull, sqlite.SynchronousNormal:
+	default:
+		p.add("database.sqlite_synchronous", "%q is not one of full, normal", c.Database.SQLiteSynchronous)
 	}
 	if c.Database.QueryTimeout <= 0 {
 		p.add("database.query_timeout", "must be a positive duration (e.g. 5s), got %s", time.Duration(c.Database.QueryTimeout))
@@ -399,6 +415,9 @@ func (c *Config) Validate(getenv func(string) string) []string {
 		if _, err := c.keyEncryptionKey(getenv); err != nil {
 			p.add("keys", "%v", err)
 		}
+	}
+	if _, err := signing.ParseAlgorithm(c.Keys.Algorithm); err != nil {
+		p.add("keys.algorithm", "%v", err)
 	}
 	c.validateLogin(&p)
 	c.validateConnectors(&p)

@@ -120,7 +120,8 @@ func (m *Main) openRawStore(ctx context.Context, cfg *Config) (store.Store, erro
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("data_dir: %w", err)
 		}
-		db, err := sqlite.Open(ctx, cfg.SQLitePath(), sqlite.Options{QueryTimeout: time.Duration(cfg.Database.QueryTimeout)})
+		db, err := sqlite.Open(ctx, cfg.SQLitePath(), sqlite.Options{QueryTimeout: time.Duration(cfg.Database.QueryTimeout),
+			Synchronous: cfg.Database.SQLiteSynchronous})
 		if err != nil {
 			return nil, err
 		}

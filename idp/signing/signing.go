@@ -23,8 +23,50 @@ import (
 	"idpbridge/idp/store"
 )
 
-// KeyBits is the RSA modulus size of generated keys.
+// KeyBits is the RSA modulus size of generated keys by default
+// (DefaultAlgorithm).
 const KeyBits = 3072
+
+// Algorithm is the kind of a newly generated signing key: keys.algorithm.
+type Algorithm string
+
+// The algorithms of new signing keys.
+const (
+	RSA2048 Algorithm = "rsa-2048"
+	RSA3072 Algorithm = "rsa-3072"
+	RSA4096 Algorithm = "rsa-4096"
+	// DefaultAlgorithm is used when none is configured.
+	DefaultAlgorithm = RSA3072
+)
+
+// Algorithms lists the accepted values of keys.algorithm.
+var Algorithms = []Algorithm{RSA2048, RSA3072, RSA4096}
+
+// ParseAlgorithm reads keys.algorithm; "" is DefaultAlgorithm.
+func ParseAlgorithm(s string) (Algorithm, error) {
+	if s == "" {
+		return DefaultAlgorithm, nil
+	}
+	for _, a := range Algorithms {
+		if string(a) == s {
+			return a, nil
+		}
+	}
+	return "", fmt.Errorf("%q is not one of rsa-2048, rsa-3072, rsa-4096", s)
+}
+
+// Bits is the RSA modulus size of a; 0 for an unknown algorithm.
+func (a Algorithm) Bits() int {
+	switch a {
+	case RSA2048:
+		return 2048
+	case RSA3072:
+		return 3072
+	case RSA4096:
+		return 4096
+	}
+	return 0
+}
 
 // CertValidity is how long a generated certificate is valid.
 const CertValidity = 2 * 365 * 24 * time.Hour
@@ -44,7 +86,16 @@ type Key struct {
 // valid from now for CertValidity. The key ID is the hex SHA-256 of the
 // certificate's public key, truncated to 16 characters.
 func Generate(rand io.Reader, commonName string, now time.Time) (*Key, error) {
-	priv, err := rsa.GenerateKey(rand, KeyBits)
+	return GenerateAlgorithm(rand, DefaultAlgorithm, commonName, now)
+}
+
+// GenerateAlgorithm is Generate with a key of algorithm alg.
+func GenerateAlgorithm(rand io.Reader, alg Algorithm, commonName string, now time.Time) (*Key, error) {
+	bits := alg.Bits()
+	if bits == 0 {
+		return nil, fmt.Errorf("generate signing key: algorithm %q is not one of rsa-2048, rsa-3072, rsa-4096", alg)
+	}
+	priv, err := rsa.GenerateKey(rand, bits)
 	if err != nil {
 		return nil, fmt.Errorf("generate RSA key: %w", err)
 	}

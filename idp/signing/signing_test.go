@@ -3,6 +3,7 @@ package signing
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
 	"os"
@@ -77,5 +78,33 @@ func TestOpenKeyFile(t *testing.T) {
 	if _, err := Open(store.SigningKey{ID: k.ID, CertPEM: other.CertPEM(), KeyFile: path}, nil); err == nil ||
 		!strings.Contains(err.Error(), "does not match") {
 		t.Fatalf("mismatched cert and key = %v", err)
+	}
+}
+
+// TestGenerateAlgorithm: each algorithm makes a key of its size, whose
+// certificate carries it; an unknown one is an error.
+func TestGenerateAlgorithm(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, alg := range Algorithms {
+		k, err := GenerateAlgorithm(rand.Reader, alg, "idp.test", now)
+		if err != nil {
+			t.Fatalf("%s: %v", alg, err)
+		}
+		if n := k.PrivateKey.N.BitLen(); n != alg.Bits() {
+			t.Errorf("%s: private key of %d bits", alg, n)
+		}
+		if n := k.Certificate.PublicKey.(*rsa.PublicKey).N.BitLen(); n != alg.Bits() {
+			t.Errorf("%s: certificate key of %d bits", alg, n)
+		}
+	}
+	if _, err := GenerateAlgorithm(rand.Reader, "rsa-1024", "idp.test", now); err == nil || !strings.Contains(err.Error(), `"rsa-1024"`) {
+		t.Errorf("rsa-1024: %v", err)
+	}
+	if a, err := ParseAlgorithm(""); a != RSA3072 || err != nil {
+		t.Errorf(`ParseAlgorithm("") = %q, %v; want the default rsa-3072`, a, err)
+	}
+	if _, err := ParseAlgorithm("rsa-8192"); err == nil {
+		t.Error("rsa-8192 accepted")
 	}
 }

@@ -136,11 +136,16 @@ type postPage struct {
 // (no assertion) is sent as is.
 func (rw responseWriter) WriteResponse(w http.ResponseWriter, req *saml.IdpAuthnRequest) error {
 	p := rw.p
+	st := flowFrom(req.HTTPRequest.Context())
+	if st != nil && st.sp != nil {
+		if err := makeResponse(req, st.sp.cfg.sign, p.rand); err != nil {
+			return err
+		}
+	}
 	form, err := req.PostBinding()
 	if err != nil {
 		return err
 	}
-	st := flowFrom(req.HTTPRequest.Context())
 	data := postPage{URL: form.URL, SAMLResponse: form.SAMLResponse, RelayState: form.RelayState}
 	if st != nil && st.sp != nil {
 		data.SP = st.sp.cfg.displayName

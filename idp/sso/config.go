@@ -39,6 +39,13 @@ import (
 // (entity and ACS <base_url>/sts/saml) and takes one role, chosen on
 // idpbridge's role chooser page. SingleRole makes any provider take one role;
 // it defaults to true for builtin and false otherwise.
+//
+// Sign is what each Response carries signed: "assertion" (the Assertion
+// only), "response" (the Response only; an assertion encrypted for the SP
+// is signed as well) or "both". It defaults to
+// "assertion" for the aws preset (AWS sign-in accepts a signed Response or
+// a signed Assertion) and for builtin (the built-in STS verifies either),
+// and to "both" for any other provider, which satisfies every SP.
 type ServiceProviderConfig struct {
 	Name            string   `yaml:"name"`
 	DisplayName     string   `yaml:"display_name,omitempty"`
@@ -51,6 +58,9 @@ type ServiceProviderConfig struct {
 	EntityID        string   `yaml:"entity_id,omitempty"`
 	ACSURL          string   `yaml:"acs_url,omitempty"`
 	SingleRole      *bool    `yaml:"single_role,omitempty"`
+	// Sign says what is signed: response, assertion or both. Default: the
+	// preset's (aws and builtin: assertion), both for other providers.
+	Sign string `yaml:"sign,omitempty"`
 }
 
 // Presets.
@@ -238,6 +248,9 @@ type resolved struct {
 	refresh                        time.Duration
 	entityID, acsURL               string
 	singleRole                     bool
+	// sign is what the Response carries signed: SignResponse,
+	// SignAssertion or SignBoth.
+	sign string
 	// issuesCredentials: the provider is idpbridge's own STS sign-in,
 	// where an assertion becomes credentials at once.
 	issuesCredentials bool
@@ -284,6 +297,12 @@ func resolveConfig(sp ServiceProviderConfig, baseURL string) (resolved, []config
 	}
 	if sp.SingleRole != nil {
 		r.singleRole = *sp.SingleRole
+	}
+	switch r.sign = sp.Sign; {
+	case sp.Sign == "":
+		r.sign = defaultSign(sp.Preset)
+	case !validSign(sp.Sign):
+		add("sign", "%q is not one of response, assertion, both", sp.Sign)
 	}
 	if r.displayName == "" {
 		r.displayName = sp.Name

@@ -144,7 +144,13 @@ type Recorder func(tx store.Tx, ch KeyChange) error
 // the metadata from now on, not yet signing. record runs in the same
 // transaction.
 func RotateKey(ctx context.Context, s store.Store, kek []byte, rand io.Reader, commonName string, now time.Time, record Recorder) (*signing.Key, error) {
-	key, err := signing.Generate(rand, commonName, now)
+	return RotateKeyAlgorithm(ctx, s, kek, rand, signing.DefaultAlgorithm, commonName, now, record)
+}
+
+// RotateKeyAlgorithm is RotateKey with a new key of algorithm alg
+// (keys.algorithm).
+func RotateKeyAlgorithm(ctx context.Context, s store.Store, kek []byte, rand io.Reader, alg signing.Algorithm, commonName string, now time.Time, record Recorder) (*signing.Key, error) {
+	key, err := signing.GenerateAlgorithm(rand, alg, commonName, now)
 	if err != nil {
 		return nil, err
 	}

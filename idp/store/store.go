@@ -49,6 +49,17 @@ type Store interface {
 	Close() error
 }
 
+// WriteBatcher is a Store that can send a transaction made only of writes
+// in one round trip to the database (PostgreSQL). InWriteBatch runs fn to
+// collect the writes, then commits them as one transaction, all or nothing,
+// like InTx. fn may call only writes that change at least one row whenever
+// they succeed (CreateSTSSession of a session without a parent,
+// AppendAuditEvents): fn sees each as changing one row; a read fails and
+// nothing is sent.
+type WriteBatcher interface {
+	InWriteBatch(ctx context.Context, fn func(tx Tx) error) error
+}
+
 // Tx is the handle of one transaction.
 type Tx interface {
 	Ops

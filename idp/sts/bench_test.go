@@ -6,10 +6,12 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -21,6 +23,8 @@ import (
 	"idpbridge/attributes"
 	"idpbridge/idp/audit"
 	"idpbridge/idp/store"
+	"idpbridge/idp/store/postgres"
+	"idpbridge/idp/store/sqlite"
 	"idpbridge/idp/sts/samlverify"
 )
 
@@ -88,22 +92,53 @@ func post(client *http.Client, req *http.Request) error {
 // with the session record, from 16 concurrent clients.
 func BenchmarkAssumeRoleSigV4(b *testing.B) {
 	for _, be := range benchBackends {
-		b.Run(be.name, func(b *testing.B) {
-			e := benchEnv(b, be.open(b), seedConfig)
-			signer := v4.NewSigner()
-			body := url.Values{"Action": {"AssumeRole"}, "Version": {APIVersion}, "RoleArn": {devRoleARN},
-				"RoleSessionName": {"Dev-project"}, "SourceIdentity": {"DevUser"}}.Encode()
-			sum := sha256.Sum256([]byte(body))
-			hash := hex.EncodeToString(sum[:])
-			runClients(b, func(int) error {
-				req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/sts/", strings.NewReader(body))
-				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-				if err := signer.SignHTTP(context.Background(), aws.Credentials{AccessKeyID: devKey, SecretAccessKey: devSecret},
-					req, hash, "sts", testRegion, time.Now()); err != nil {
-					return err
-				}
-				return post(e.srv.Client(), req)
-			})
+		b.Run(be.name, func(b *testing.B) { benchSigV4(b, be.open(b)) })
+	}
+}
+
+func benchSigV4(b *testing.B, st store.Store) {
+	e := benchEnv(b, st, seedConfig)
+	signer := v4.NewSigner()
+	body := url.Values{"Action": {"AssumeRole"}, "Version": {APIVersion}, "RoleArn": {devRoleARN},
+		"RoleSessionName": {"Dev-project"}, "SourceIdentity": {"DevUser"}}.Encode()
+	sum := sha256.Sum256([]byte(body))
+	hash := hex.EncodeToString(sum[:])
+	runClients(b, func(int) error {
+		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/sts/", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if err := signer.SignHTTP(context.Background(), aws.Credentials{AccessKeyID: devKey, SecretAccessKey: devSecret},
+			req, hash, "sts", testRegion, time.Now()); err != nil {
+			return err
+		}
+		return post(e.srv.Client(), req)
+	})
+}
+
+// BenchmarkPoolSize is the two end-to-end benchmarks on PostgreSQL with
+// pools of 4, 8, 16 and 32 connections, 16 clients each: the measurement
+// behind postgres.DefaultMaxConns.
+func BenchmarkPoolSize(b *testing.B) {
+	for _, n := range []int32{4, 8, 16, 32} {
+		open := func(b *testing.B) store.Store { return openPostgresOptions(b, postgres.Options{MaxConns: n}) }
+		b.Run(fmt.Sprintf("sigv4/conns=%d", n), func(b *testing.B) { benchSigV4(b, open(b)) })
+		b.Run(fmt.Sprintf("saml/conns=%d", n), func(b *testing.B) { benchSAML(b, open(b)) })
+	}
+}
+
+// BenchmarkSQLiteSynchronous is AssumeRole end to end on SQLite with
+// synchronous full (the default) and normal.
+func BenchmarkSQLiteSynchronous(b *testing.B) {
+	for _, mode := range []string{sqlite.SynchronousFull, sqlite.SynchronousNormal} {
+		b.Run(mode, func(b *testing.B) {
+			db, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "sts.db"), sqlite.Options{Synchronous: mode})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { db.Close() })
+			if _, err := db.Migrate(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			benchSigV4(b, db)
 		})
 	}
 }
@@ -132,24 +167,26 @@ func benchAssertions(b *testing.B, n int) []string {
 // signed before the timer starts.
 func BenchmarkAssumeRoleWithSAML(b *testing.B) {
 	for _, be := range benchBackends {
-		b.Run(be.name, func(b *testing.B) {
-			md := metadataFile(b, samlIssuer, testSAMLKey(b, "example"))
-			self := testSAMLKey(b, "self")
-			e := benchEnv(b, be.open(b), strings.Replace(samlConfig, "METADATA_FILE", md, 1), withBuild(func(o *BuildOptions) {
-				o.SelfCerts = func(context.Context) ([]*x509.Certificate, error) { return []*x509.Certificate{self.cert}, nil }
-			}))
-			bodies := make([]string, b.N)
-			for i, a := range benchAssertions(b, b.N) {
-				bodies[i] = url.Values{"Action": {"AssumeRoleWithSAML"}, "Version": {APIVersion}, "RoleArn": {fedDevRoleARN},
-					"PrincipalArn": {mySAMLIdP}, "SAMLAssertion": {a}}.Encode()
-			}
-			runClients(b, func(i int) error {
-				req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/sts/", strings.NewReader(bodies[i]))
-				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-				return post(e.srv.Client(), req)
-			})
-		})
+		b.Run(be.name, func(b *testing.B) { benchSAML(b, be.open(b)) })
 	}
+}
+
+func benchSAML(b *testing.B, st store.Store) {
+	md := metadataFile(b, samlIssuer, testSAMLKey(b, "example"))
+	self := testSAMLKey(b, "self")
+	e := benchEnv(b, st, strings.Replace(samlConfig, "METADATA_FILE", md, 1), withBuild(func(o *BuildOptions) {
+		o.SelfCerts = func(context.Context) ([]*x509.Certificate, error) { return []*x509.Certificate{self.cert}, nil }
+	}))
+	bodies := make([]string, b.N)
+	for i, a := range benchAssertions(b, b.N) {
+		bodies[i] = url.Values{"Action": {"AssumeRoleWithSAML"}, "Version": {APIVersion}, "RoleArn": {fedDevRoleARN},
+			"PrincipalArn": {mySAMLIdP}, "SAMLAssertion": {a}}.Encode()
+	}
+	runClients(b, func(i int) error {
+		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/sts/", strings.NewReader(bodies[i]))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		return post(e.srv.Client(), req)
+	})
 }
 
 // memoryReplay is a replay cache in memory, for the bare verification cost.

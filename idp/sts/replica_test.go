@@ -16,7 +16,13 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 
 func openPostgres(t testing.TB) store.Store {
 	t.Helper()
-	db, err := postgres.Open(context.Background(), pgtest.Schema(t), postgres.Options{})
+	return openPostgresOptions(t, postgres.Options{})
+}
+
+// openPostgresOptions is openPostgres with opt.
+func openPostgresOptions(t testing.TB, opt postgres.Options) store.Store {
+	t.Helper()
+	db, err := postgres.Open(context.Background(), pgtest.Schema(t), opt)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -332,14 +332,23 @@ func (s *Service) recordOrFail(ctx context.Context, recs ...audit.Record) *Error
 }
 
 // issue stores the session record and its audit records in one
-// transaction: no credentials exist without their record.
+// transaction: no credentials exist without their record. On a store that
+// batches writes (PostgreSQL) the transaction of a session without a parent
+// is one round trip; a chained session's insert depends on its parent's row
+// (ErrRevoked when it is revoked), so it runs as an ordinary transaction.
 func (s *Service) issue(ctx context.Context, rec store.STSSession, recs ...audit.Record) *Error {
-	err := s.store.InTx(ctx, func(tx store.Tx) error {
+	write := func(tx store.Tx) error {
 		if err := tx.CreateSTSSession(ctx, rec); err != nil {
 			return err
 		}
 		return s.trail.Append(ctx, tx, recs...)
-	})
+	}
+	var err error
+	if b, ok := s.store.(store.WriteBatcher); ok && rec.ParentAccessKeyID == "" {
+		err = b.InWriteBatch(ctx, write)
+	} else {
+		err = s.store.InTx(ctx, write)
+	}
 	if errors.Is(err, store.ErrRevoked) {
 		// The calling session was revoked while this call was under way.
 		return invalidClientToken()

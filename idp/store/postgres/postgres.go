@@ -26,7 +26,7 @@ type Options struct {
 	// Migrations replaces the embedded migrations (tests only); it must hold
 	// the files directly under "postgres/".
 	Migrations fs.FS
-	// MaxConns caps the pool; 0 keeps pgx's default.
+	// MaxConns caps the pool; 0 is DefaultMaxConns.
 	MaxConns int32
 	// QueryTimeout bounds each call outside a transaction and each
 	// transaction as a whole (InTx), including Ping; 0 means
@@ -35,6 +35,16 @@ type Options struct {
 	// runs out of time fails with store.ErrUnavailable.
 	QueryTimeout time.Duration
 }
+
+// DefaultMaxConns is the pool size when none is configured: measured with
+// the STS end-to-end benchmarks at 16 concurrent clients on a 2-core
+// machine with pools of 4, 8, 16 and 32 (BenchmarkPoolSize, BENCHMARKS.md).
+// pgx's own default is 4 (or the number of CPUs).
+const DefaultMaxConns int32 = 16
+
+// MaxMaxConns bounds database.max_conns, against typos: a server's
+// max_connections (100 by default) is shared by every replica.
+const MaxMaxConns int32 = 1000
 
 // DB is the PostgreSQL Store.
 type DB struct {
@@ -60,8 +70,13 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("database.url: %w", redactURLError(err))
 	}
-	if opt.MaxConns > 0 {
+	switch {
+	case opt.MaxConns < 0 || opt.MaxConns > MaxMaxConns:
+		return nil, fmt.Errorf("postgres: max conns %d is not between 0 and %d", opt.MaxConns, MaxMaxConns)
+	case opt.MaxConns > 0:
 		cfg.MaxConns = opt.MaxConns
+	default:
+		cfg.MaxConns = DefaultMaxConns
 	}
 	if opt.QueryTimeout < 0 {
 		return nil, fmt.Errorf("postgres: query timeout %s is not positive", opt.QueryTimeout)

@@ -34,7 +34,20 @@ type Options struct {
 	// store.WithoutQueryTimeout). A call that runs out of time fails with
 	// store.ErrUnavailable.
 	QueryTimeout time.Duration
+	// Synchronous is SQLite's synchronous setting: "full" (the default) or
+	// "normal". With full, a commit is on disk before it is acknowledged.
+	// With normal (in WAL mode) the last commits can be lost on a power
+	// loss or an OS crash (not on a crash of the process alone): credentials
+	// issued just before would then be refused on use, their session row
+	// and audit row missing.
+	Synchronous string
 }
+
+// The values of Options.Synchronous.
+const (
+	SynchronousFull   = "full"
+	SynchronousNormal = "normal"
+)
 
 // DB is the SQLite Store.
 type DB struct {
@@ -69,10 +82,19 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 	if opt.QueryTimeout == 0 {
 		opt.QueryTimeout = store.DefaultQueryTimeout
 	}
+	var synchronous string
+	switch opt.Synchronous {
+	case "", SynchronousFull:
+		synchronous = "FULL"
+	case SynchronousNormal:
+		synchronous = "NORMAL"
+	default:
+		return nil, fmt.Errorf("sqlite: synchronous %q is not one of full, normal", opt.Synchronous)
+	}
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", opt.BusyTimeout.Milliseconds()))
 	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "synchronous("+synchronous+")")
 	if path != ":memory:" {
 		q.Add("_pragma", "journal_mode(WAL)")
 	}

@@ -2,15 +2,22 @@ package pgtest
 
 import (
 	"bytes"
+	"encoding/binary"
 	"net"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
 // commitMessage is the simple-protocol Query message pgx sends to commit a
 // transaction: 'Q', length 11, "commit\x00".
 var commitMessage = []byte("Q\x00\x00\x00\x0bcommit\x00")
+
+// batchCommitMessage is the COMMIT at the end of a pipelined write batch
+// (postgres.DB.InWriteBatch): the Parse message of the unnamed statement
+// "commit" with no parameter types.
+var batchCommitMessage = []byte("P\x00\x00\x00\x0e\x00commit\x00\x00\x00")
 
 // hangUps are the messages a client sends as it gives a connection up: a
 // Terminate, a CancelRequest. On a dead connection they close it at once,
@@ -36,6 +43,50 @@ type Proxy struct {
 	// seen is closed when the armed COMMIT went by; answered when the
 	// server answered a COMMIT whose answer was held back.
 	seen, answered chan struct{}
+	// roundTrips counts the messages after which a client waits for the
+	// server: Sync and simple Query.
+	roundTrips atomic.Int64
+}
+
+// RoundTrips is how many times, so far, a client sent a message that
+// makes it wait for the server's answer (an extended-protocol Sync or a
+// simple Query), on every connection: the round trips of the queries,
+// pipelined ones counting once.
+func (p *Proxy) RoundTrips() int64 { return p.roundTrips.Load() }
+
+// messageCounter splits one connection's client stream into messages and
+// counts the Sync and Query messages. The first message (startup) has no
+// type byte.
+type messageCounter struct {
+	started bool
+	buf     []byte
+}
+
+func (m *messageCounter) count(chunk []byte) int64 {
+	m.buf = append(m.buf, chunk...)
+	var n int64
+	for {
+		head := 5
+		if !m.started {
+			head = 4
+		}
+		if len(m.buf) < head {
+			return n
+		}
+		size := int(binary.BigEndian.Uint32(m.buf[head-4 : head]))
+		if len(m.buf) < head-4+size {
+			return n
+		}
+		if m.started && (m.buf[0] == 'S' || m.buf[0] == 'Q') {
+			n++
+		}
+		if !m.started && size == 8 {
+			// An SSLRequest or GSSENCRequest; the startup follows.
+		} else {
+			m.started = true
+		}
+		m.buf = m.buf[head-4+size:]
+	}
 }
 
 // CommitStall says what happens to the next COMMIT.
@@ -180,15 +231,19 @@ func (p *Proxy) pipe(c *proxyConn, up bool) {
 	}()
 	buf := make([]byte, 32<<10)
 	var tail []byte // the end of the last chunk, for a message split across reads
+	var waits messageCounter
 	for {
 		n, err := from.Read(buf)
 		if n > 0 {
 			chunk := buf[:n]
+			if up {
+				p.roundTrips.Add(waits.count(chunk))
+			}
 			p.mu.Lock()
 			if p.stalled {
 				c.deadUp, c.deadDown = true, true
 			}
-			if up && p.arm != PassCommit && bytes.Contains(append(tail, chunk...), commitMessage) {
+			if up && p.arm != PassCommit && commits(append(tail, chunk...)) {
 				switch p.arm {
 				case HoldCommit:
 					c.deadUp = true
@@ -210,7 +265,7 @@ func (p *Proxy) pipe(c *proxyConn, up bool) {
 			p.mu.Unlock()
 			if up {
 				// Shorter than the message: a match always ends in the new chunk.
-				tail = append(tail[:0], chunk[max(0, n-len(commitMessage)+1):]...)
+				tail = append(tail[:0], chunk[max(0, n-len(batchCommitMessage)+1):]...)
 			}
 			if !dead {
 				if _, werr := to.Write(chunk); werr != nil {
@@ -222,6 +277,11 @@ func (p *Proxy) pipe(c *proxyConn, up bool) {
 			return
 		}
 	}
+}
+
+// commits: b holds a COMMIT, alone or at the end of a write batch.
+func commits(b []byte) bool {
+	return bytes.Contains(b, commitMessage) || bytes.Contains(b, batchCommitMessage)
 }
 
 func hangsUp(chunk []byte) bool {
