@@ -26,6 +26,7 @@ var errorStatus = map[string]int{
 	idp.EUnavailable:      http.StatusServiceUnavailable,
 	idp.ETooLarge:         http.StatusRequestEntityTooLarge,
 	idp.EUnsupportedMedia: http.StatusUnsupportedMediaType,
+	idp.EMethodNotAllowed: http.StatusMethodNotAllowed,
 	idp.EInternal:         http.StatusInternalServerError,
 }
 
@@ -60,6 +61,10 @@ func writeError(w http.ResponseWriter, r *http.Request, err error, log *slog.Log
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) && idp.ErrorCode(err) == idp.EInternal {
 		err = idp.Errorf(idp.ETooLarge, "the body is larger than %d bytes", tooBig.Limit)
+	}
+	var allow *allowError
+	if errors.As(err, &allow) {
+		w.Header().Set("Allow", allow.allow)
 	}
 	code := idp.ErrorCode(err)
 	if code == idp.EInternal {
@@ -120,6 +125,41 @@ func serveOpenAPI(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Write(openAPI)
 }
+
+// AdminAPIFallback is the pattern of AdminAPINotFound.
+const AdminAPIFallback = "/admin/api/"
+
+// AdminAPINotFound answers, behind the admin guard, the requests under
+// /admin/api/ that no route of s takes: 405 with Allow when the path has
+// routes for other methods, 404 otherwise, both in Error's JSON body.
+// Mount it on AdminAPIFallback.
+func (p *IdP) AdminAPINotFound(s *Server) http.Handler { return p.AdminAPI(apiNotFound(s)) }
+
+func apiNotFound(s *Server) APIFunc {
+	return func(r *http.Request) (any, error) {
+		var allow []string
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, pat := s.mux.Handler(probe); pat != "" && pat != AdminAPIFallback {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) == 0 {
+			return nil, idp.Errorf(idp.ENotFound, "no admin API route %s; the routes are in /admin/api/openapi.json", r.URL.Path)
+		}
+		return nil, &allowError{allow: strings.Join(allow, ", "), err: idp.Errorf(idp.EMethodNotAllowed, "%s %s is not allowed; use %s", r.Method, r.URL.Path, strings.Join(allow, " or "))}
+	}
+}
+
+// allowError carries the Allow header of a 405.
+type allowError struct {
+	allow string
+	err   *idp.Error
+}
+
+func (e *allowError) Error() string { return e.err.Error() }
+func (e *allowError) Unwrap() error { return e.err }
 
 // AdminAPIRoutes lists the mounted patterns under /admin/api/.
 func (s *Server) AdminAPIRoutes() []string {

@@ -93,3 +93,28 @@ func TestAdminAPIRoutes(t *testing.T) {
 		t.Fatalf("Routes = %v", r)
 	}
 }
+
+// TestAPINotFound: under /admin/api/, a path no route takes is 404 and a
+// method no route takes is 405 with Allow, both in the error body.
+func TestAPINotFound(t *testing.T) {
+	t.Parallel()
+	s := NewServer(Options{})
+	s.HandleFunc("GET /admin/api/a", http.NotFound)
+	s.HandleFunc("POST /admin/api/a", http.NotFound)
+	s.HandleFunc("DELETE /admin/api/b/{id}", http.NotFound)
+	s.Handle(AdminAPIFallback, API(apiNotFound(s), nil))
+	for _, tc := range []struct{ method, path, code, allow string }{
+		{"PUT", "/admin/api/a", "method_not_allowed", "GET, POST"},
+		{"GET", "/admin/api/b/7", "method_not_allowed", "DELETE"},
+		{"GET", "/admin/api/c", "not_found", ""},
+	} {
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, httptest.NewRequest(tc.method, tc.path, nil))
+		var body map[string]map[string]string
+		json.Unmarshal(w.Body.Bytes(), &body)
+		want := map[string]int{"method_not_allowed": 405, "not_found": 404}[tc.code]
+		if w.Code != want || body["error"]["code"] != tc.code || w.Header().Get("Allow") != tc.allow {
+			t.Errorf("%s %s = %d %s Allow %q; want %d %s Allow %q", tc.method, tc.path, w.Code, w.Body, w.Header().Get("Allow"), want, tc.code, tc.allow)
+		}
+	}
+}
