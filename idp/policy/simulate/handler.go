@@ -16,7 +16,7 @@ import (
 // MaxRequestBytes caps the body of a simulation request.
 const MaxRequestBytes = 256 << 10
 
-// HandlerConfig configures Handler.
+// HandlerConfig configures Simulate.
 type HandlerConfig struct {
 	// Principals resolves configured principals; nil refuses requests
 	// naming one.
