@@ -18,6 +18,13 @@ const (
 	EInternal     = "internal"     // a bug or an unexpected failure
 )
 
+// Error codes about the HTTP request itself, for HTTP APIs.
+const (
+	ETooLarge         = "too_large"              // the body is over the size limit
+	EUnsupportedMedia = "unsupported_media_type" // the body is not of an accepted type
+	EMethodNotAllowed = "method_not_allowed"     // the route exists for other methods
+)
+
 // Error is a deliberate error: its Message is written for the person who
 // sees it and never contains secrets or internal detail.
 type Error struct {

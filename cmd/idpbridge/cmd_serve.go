@@ -65,6 +65,7 @@ func (c *serveCommand) run(ctx context.Context, m *Main) error {
 		MaxBodyBytes: cfg.Server.MaxBodyBytes,
 		Ready:        web.CheckerFunc(func(ctx context.Context) error { return storeReady(ctx, s) }),
 	})
+	m.server = srv
 	// The trail comes first: sign-ins, assertions, STS calls and admin
 	// changes are all written through it.
 	ap, err := m.wireAudit(ctx, cfg, srv, s, boot.Key, nil, log)
@@ -84,10 +85,10 @@ func (c *serveCommand) run(ctx context.Context, m *Main) error {
 	if err != nil {
 		return err
 	}
-	srv.Handle("POST /admin/api/policy/simulate", webp.IdP.RequireAdmin(simulate.Handler(simulate.HandlerConfig{
+	srv.Handle("POST /admin/api/policy/simulate", webp.IdP.AdminAPI(simulate.Simulate(simulate.HandlerConfig{
 		Principals: stsPrincipals{svc.Directory()},
-		Logger:     log,
 	})))
+	srv.Handle(web.AdminAPIFallback, webp.IdP.AdminAPINotFound(srv))
 
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {

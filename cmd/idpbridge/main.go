@@ -56,6 +56,8 @@ type Main struct {
 	// sessions are the IdP's browser sessions once wireWeb built them:
 	// the STS sign-in pages show who is signed in.
 	sessions web.SessionReader
+	// server is serve's router once built: its route table.
+	server *web.Server
 }
 
 // NewMain returns a Main on the process's streams, environment and clock.

@@ -70,7 +70,7 @@ type auditParts struct {
 // Mount serves GET /admin/api/events on srv behind requireAdmin (the admin
 // guard of the web IdP), for wiring that builds the guard after the trail.
 func (a *auditParts) Mount(srv *web.Server, requireAdmin func(http.Handler) http.Handler) {
-	srv.Handle("GET /admin/api/events", requireAdmin(audit.EventsHandler(a.store, a.now, a.log)))
+	srv.Handle("GET /admin/api/events", requireAdmin(web.API(audit.Events(a.store, a.now), a.log)))
 }
 
 // wireAudit starts the audit trail for serve: the writer, and the sealer in

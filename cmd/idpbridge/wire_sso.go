@@ -84,7 +84,7 @@ func (m *Main) wireSSO(ctx context.Context, cfg *Config, srv *web.Server, s stor
 	}
 	p.Routes(srv)
 	webp.IdP.SetApps(p)
-	srv.Handle("GET /admin/api/mappings/test", webp.IdP.RequireAdmin(sso.MappingTestHandler(p.Catalog(), webp.People)))
+	srv.Handle("GET /admin/api/mappings/test", webp.IdP.AdminAPI(sso.MappingTest(p.Catalog(), webp.People)))
 	return p, nil
 }
 

@@ -21,7 +21,7 @@
 //     log-file integrity digests); Verify recomputes the chain and names
 //     the first row or digest that does not match; Prune removes whole
 //     months and records that in the chain.
-//   - Lookup pages through the trail newest first (EventsHandler serves it
+//   - Lookup pages through the trail newest first (Events serves it
 //     as JSON); ExportFiles and ExportStream write CloudTrail log files.
 //
 // Secrets never enter a record. The builders' inputs have no field for a

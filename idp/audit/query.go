@@ -265,7 +265,7 @@ func parseRelative(s string) (time.Duration, error) {
 	return days + d, nil
 }
 
-// ParseQuery reads a Query from URL query parameters: source_identity,
+// ParseQuery reads a Query from URL query parameters: source-identity,
 // principal, role, event, error, since, until, limit, cursor. Times are
 // read with ParseTime against now. Unknown parameters are an error.
 func ParseQuery(v url.Values, now time.Time) (Query, error) {
@@ -277,7 +277,7 @@ func ParseQuery(v url.Values, now time.Time) (Query, error) {
 		val := vs[0]
 		var err error
 		switch k {
-		case "source_identity":
+		case "source-identity":
 			q.SourceIdentity = val
 		case "principal":
 			q.Principal = val

@@ -50,7 +50,7 @@ func TestParseQuery(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
 	q, err := ParseQuery(url.Values{
-		"source_identity": {"Saanvi"}, "principal": {"local:admin"}, "role": {devRoleARN}, "event": {"AssumeRole"},
+		"source-identity": {"Saanvi"}, "principal": {"local:admin"}, "role": {devRoleARN}, "event": {"AssumeRole"},
 		"error": {"any"}, "since": {"-7d"}, "until": {"2026-03-09"}, "limit": {"20"}, "cursor": {"abc"},
 	}, now)
 	want := Query{SourceIdentity: "Saanvi", Principal: "local:admin", Role: devRoleARN, Event: "AssumeRole", Error: "any",

@@ -21,7 +21,7 @@
 //   - for service providers whose sign-in issues credentials (the builtin
 //     preset), IdP-initiated SSO only on a POST with the CSRF token: a GET
 //     shows a page asking to confirm;
-//   - mapping tests (Catalog.Test, MappingTestHandler);
+//   - mapping tests (Catalog.Test, MappingTest);
 //   - the signing keys' life cycle on top of idp/signing: the key ring that
 //     signs and publishes (StoreKeys) and rotate, activate and retire.
 //

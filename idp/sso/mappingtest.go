@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"idpbridge/idp"
@@ -17,57 +18,38 @@ type People interface {
 	LookupIdentity(ctx context.Context, username string) (id idp.Identity, ok bool, err error)
 }
 
-// MappingTestHandler answers GET /admin/api/mappings/test?sp=NAME&user=NAME
-// with the MappingReport as JSON: 200 whether or not the mapping succeeds
-// (see MappingReport.OK), 400 without sp or user, 404 for an unknown
-// provider or person ({"error": {"code": "not_found", "message": "..."}}),
-// 500 when the directory fails. Mount it behind the admin guard: it shows a
-// person's attributes.
-func MappingTestHandler(c *Catalog, people People) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// MappingTest is GET /admin/api/mappings/test?sp=NAME&user=NAME, for the
+// web layer to render: the MappingReport whether or not the mapping
+// succeeds (see MappingReport.OK); an idp.EInvalid error without sp or
+// user, idp.ENotFound for an unknown provider or person, and the
+// directory's own error (internal) when it fails. Mount it behind the
+// admin guard: it shows a person's attributes.
+func MappingTest(c *Catalog, people People) func(r *http.Request) (any, error) {
+	return func(r *http.Request) (any, error) {
 		q := r.URL.Query()
 		spName, user := q.Get("sp"), q.Get("user")
 		if spName == "" || user == "" {
-			writeJSONError(w, http.StatusBadRequest, idp.EInvalid, "sp and user are required")
-			return
+			return nil, idp.Errorf(idp.EInvalid, "sp and user are required")
 		}
 		id, ok, err := people.LookupIdentity(r.Context(), user)
 		if err != nil {
-			writeJSONError(w, http.StatusInternalServerError, idp.EInternal, "internal error")
-			return
+			return nil, fmt.Errorf("mapping test: look up %s: %w", quoteName(user), err)
 		}
 		if !ok {
-			writeJSONError(w, http.StatusNotFound, idp.ENotFound, "no user "+quoteName(user))
-			return
+			return nil, idp.Errorf(idp.ENotFound, "no user %s", quoteName(user))
 		}
 		rep, err := c.Test(spName, id)
 		switch {
 		case errors.Is(err, ErrUnknownServiceProvider):
-			writeJSONError(w, http.StatusNotFound, idp.ENotFound, "no service provider "+quoteName(spName))
-			return
+			return nil, idp.Errorf(idp.ENotFound, "no service provider %s", quoteName(spName))
 		case err != nil:
-			writeJSONError(w, http.StatusInternalServerError, idp.EInternal, "internal error")
-			return
+			return nil, fmt.Errorf("mapping test: %w", err)
 		}
-		writeJSON(w, http.StatusOK, rep)
-	})
+		return rep, nil
+	}
 }
 
 func quoteName(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.Encode(v)
-}
-
-func writeJSONError(w http.ResponseWriter, status int, code, message string) {
-	writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": message}})
 }

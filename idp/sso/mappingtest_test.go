@@ -27,7 +27,7 @@ func (f fakePeople) LookupIdentity(_ context.Context, username string) (idp.Iden
 
 var bob = idp.Identity{Username: "bob", Groups: []string{"staff"}, Connector: "local"}
 
-func TestMappingTestHandler(t *testing.T) {
+func TestMappingTest(t *testing.T) {
 	t.Parallel()
 	env := newTestEnv(t, nil)
 	people := fakePeople{people: map[string]idp.Identity{"alice": alice, "bob": bob}}
@@ -78,24 +78,18 @@ func TestMappingTestHandler(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			w := httptest.NewRecorder()
-			MappingTestHandler(env.idp.Catalog(), tc.people).ServeHTTP(w, httptest.NewRequest("GET", "/admin/api/mappings/test?"+tc.query, nil))
-			if w.Code != tc.status {
-				t.Fatalf("status %d, want %d: %s", w.Code, tc.status, w.Body)
+			v, err := MappingTest(env.idp.Catalog(), tc.people)(httptest.NewRequest("GET", "/admin/api/mappings/test?"+tc.query, nil))
+			// The statuses web.Error gives these codes.
+			status := map[string]int{"": 200, idp.EInvalid: 400, idp.ENotFound: 404, idp.EInternal: 500}[idp.ErrorCode(err)]
+			if status != tc.status {
+				t.Fatalf("error %v (status %d), want %d", err, status, tc.status)
 			}
-			if ct := w.Header().Get("Content-Type"); ct != "application/json" {
-				t.Errorf("content type %q", ct)
-			}
-			if tc.status != 200 {
-				var e struct {
-					Error struct{ Code, Message string }
-				}
-				if err := json.Unmarshal(w.Body.Bytes(), &e); err != nil || e.Error.Code == "" {
-					t.Errorf("error body %s", w.Body)
-				}
+			body, _ := json.MarshalIndent(v, "", "  ")
+			if err != nil {
+				body = []byte(idp.ErrorMessage(err))
 			}
 			if tc.check != nil {
-				tc.check(t, w.Body.Bytes())
+				tc.check(t, body)
 			}
 		})
 	}

@@ -250,7 +250,8 @@ func (p *IdP) appLister() sso.AppLister {
 
 // Mount adds the IdP's routes to s: GET and POST /login, the redirect
 // sign-ins' GET /login/oidc/{name} and GET /login/callback/{name}, POST
-// /logout, the portal at GET /, and GET /static/. /readyz lists the
+// /logout, the portal at GET /, GET /static/, and the admin API document
+// at GET /admin/api/openapi.json (admins). /readyz lists the
 // connectors' states.
 func (p *IdP) Mount(s *Server) {
 	s.HandleFunc("GET /login", p.loginForm)
@@ -260,6 +261,7 @@ func (p *IdP) Mount(s *Server) {
 	s.SetConnectorStates(p.ConnectorStates)
 	s.HandleFunc("POST /logout", p.logout)
 	s.HandleFunc("GET /{$}", p.portal)
+	s.Handle("GET /admin/api/openapi.json", p.RequireAdmin(http.HandlerFunc(serveOpenAPI)))
 	s.Handle("GET /static/", http.StripPrefix("/static", noListing(p.opt.Pages.Static())))
 }
 

@@ -55,9 +55,10 @@ func SessionFrom(ctx context.Context) (idp.Session, bool) {
 // RequireAdmin passes requests of signed-in members of AdminGroup to h,
 // with their session in the context (SessionFrom). Requests with a method
 // other than GET, HEAD and OPTIONS must also come from the base URL's
-// origin (Origin or Referer). Refusals under /admin/api/ are JSON
-// ({"code": ..., "message": ...}): 401 when not signed in, 403 when signed
-// in but not an administrator or from another origin. Elsewhere a browser
+// origin (Origin or Referer). Refusals under /admin/api/ are Error's
+// JSON body ({"error": {"code": ..., "message": ...}}): 401 when not
+// signed in, 403 when signed in but not an administrator or from another
+// origin. Elsewhere a browser
 // that is not signed in is sent to the login page (GET) and the rest get
 // an error page.
 func (p *IdP) RequireAdmin(h http.Handler) http.Handler {
@@ -65,7 +66,7 @@ func (p *IdP) RequireAdmin(h http.Handler) http.Handler {
 		api := strings.HasPrefix(r.URL.Path, "/admin/api/")
 		refuse := func(status int, code, msg string) {
 			if api {
-				writeJSON(w, status, map[string]string{"code": code, "message": msg})
+				Error(w, r, idp.Errorf(code, "%s", msg))
 				return
 			}
 			p.renderError(w, status, ui.ErrorPage{Title: http.StatusText(status), Message: msg})

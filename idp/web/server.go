@@ -2,11 +2,11 @@ package web
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -50,6 +50,9 @@ type Server struct {
 	// connectors reports the connectors' states in /readyz (see
 	// SetConnectorStates).
 	connectors func(ctx context.Context) map[string]string
+	// routes are the patterns mounted by Handle and HandleFunc (Routes).
+	routesMu sync.Mutex
+	routes   []string
 }
 
 // NewServer returns a Server with /healthz, /readyz and /metrics mounted.
@@ -76,11 +79,11 @@ func NewServer(opt Options) *Server {
 	opt.Registry.MustRegister(s.requests, s.duration,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	s.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	s.mux.HandleFunc("GET /readyz", s.readyz)
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(opt.Registry, promhttp.HandlerOpts{}))
+	s.HandleFunc("GET /readyz", s.readyz)
+	s.Handle("GET /metrics", promhttp.HandlerFor(opt.Registry, promhttp.HandlerOpts{}))
 	return s
 }
 
@@ -91,10 +94,22 @@ func (s *Server) Registry() *prometheus.Registry { return s.registry }
 func (s *Server) Logger() *slog.Logger { return s.log }
 
 // Handle mounts h on pattern (net/http ServeMux syntax, e.g. "POST /sts").
-func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+func (s *Server) Handle(pattern string, h http.Handler) {
+	s.mux.Handle(pattern, h)
+	s.addRoute(pattern)
+}
 
 // HandleFunc mounts f on pattern.
-func (s *Server) HandleFunc(pattern string, f http.HandlerFunc) { s.mux.HandleFunc(pattern, f) }
+func (s *Server) HandleFunc(pattern string, f http.HandlerFunc) {
+	s.mux.HandleFunc(pattern, f)
+	s.addRoute(pattern)
+}
+
+func (s *Server) addRoute(pattern string) {
+	s.routesMu.Lock()
+	s.routes = append(s.routes, pattern)
+	s.routesMu.Unlock()
+}
 
 // SetConnectorStates makes /readyz list the states f reports ("up" or
 // "down" by connector name), beside its checks and without failing on
@@ -194,9 +209,4 @@ func (r *statusRecorder) status() int {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(v)
-}
+func writeJSON(w http.ResponseWriter, code int, v any) { WriteJSON(w, code, v) }

@@ -6,23 +6,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"mime"
 	"net/http"
 	"strconv"
+
+	"idpbridge/idp"
 )
 
 // MaxRequestBytes caps the body of a simulation request.
 const MaxRequestBytes = 256 << 10
 
-// HandlerConfig configures Handler.
+// HandlerConfig configures Simulate.
 type HandlerConfig struct {
 	// Principals resolves configured principals; nil refuses requests
 	// naming one.
 	Principals Principals
-	// Logger receives failures that are not the caller's fault; nil
-	// discards them.
-	Logger *slog.Logger
 }
 
 // Request is the JSON body of POST /admin/api/policy/simulate.
@@ -47,41 +45,31 @@ type Request struct {
 	Trust     bool                    `json:"trust"`
 }
 
-// Handler serves POST /admin/api/policy/simulate (the caller mounts it and
-// checks the administrator). The body is a Request (Content-Type
-// application/json, at most MaxRequestBytes, unknown fields refused); the
-// response is an Output as JSON with 200 whatever the decision. Errors are
-// {"error": "..."}: 400 for malformed input (naming the policy, the
-// statement index and the reason for a bad document), 405 for another
-// method, 413 for a larger body, 415 for another content type, 500
-// (without details; they go to the logger) when a configured principal's
-// lookup fails.
-func Handler(cfg HandlerConfig) http.Handler {
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			w.Header().Set("Allow", http.MethodPost)
-			writeError(w, http.StatusMethodNotAllowed, "use POST")
-			return
-		}
+// Simulate is POST /admin/api/policy/simulate, for the web layer to render
+// (the caller mounts it and checks the administrator). The body is a
+// Request (Content-Type application/json, at most MaxRequestBytes, unknown
+// fields refused); the value is an Output, whatever the decision. Errors
+// are *idp.Error: invalid for malformed input (naming the policy, the
+// statement index and the reason for a bad document), too_large for a
+// larger body, unsupported_media_type for another content type; a
+// configured principal's failing lookup is returned as is (internal).
+func Simulate(cfg HandlerConfig) func(r *http.Request) (any, error) {
+	return func(r *http.Request) (any, error) {
 		if ct := r.Header.Get("Content-Type"); ct != "" {
 			if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-				writeError(w, http.StatusUnsupportedMediaType, "the body must be application/json")
-				return
+				return nil, idp.Errorf(idp.EUnsupportedMedia, "the body must be application/json")
 			}
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRequestBytes))
+		body, err := io.ReadAll(io.LimitReader(r.Body, MaxRequestBytes+1))
 		if err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
-				writeError(w, http.StatusRequestEntityTooLarge, "the body is larger than "+strconv.Itoa(MaxRequestBytes)+" bytes")
-				return
+				return nil, idp.Errorf(idp.ETooLarge, "the body is larger than %d bytes", tooBig.Limit)
 			}
-			writeError(w, http.StatusBadRequest, "reading the body: "+err.Error())
-			return
+			return nil, idp.Errorf(idp.EInvalid, "reading the body: %v", err)
+		}
+		if len(body) > MaxRequestBytes {
+			return nil, idp.Errorf(idp.ETooLarge, "the body is larger than %s bytes", strconv.Itoa(MaxRequestBytes))
 		}
 		in, ref, err := decodeRequest(body)
 		if err == nil && !ref.IsZero() {
@@ -93,14 +81,13 @@ func Handler(cfg HandlerConfig) http.Handler {
 		}
 		switch {
 		case err == nil:
-			writeJSON(w, http.StatusOK, out)
+			return out, nil
 		case IsInputError(err):
-			writeError(w, http.StatusBadRequest, err.Error())
+			return nil, idp.Errorf(idp.EInvalid, "%s", err.Error())
 		default:
-			log.Error("policy simulation failed", "err", err)
-			writeError(w, http.StatusInternalServerError, "internal error")
+			return nil, fmt.Errorf("policy simulation: %w", err)
 		}
-	})
+	}
 }
 
 // decodeRequest reads body as a Request and turns it into an Input and the
@@ -163,16 +150,4 @@ func abbreviate(b []byte) string {
 		return string(b[:40]) + "..."
 	}
 	return string(b)
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(v)
-}
-
-func writeError(w http.ResponseWriter, code int, msg string) {
-	writeJSON(w, code, map[string]string{"error": msg})
 }
