@@ -75,6 +75,10 @@ type UserStore interface {
 	// UpdateUser replaces the mutable fields (PasswordHash, Disabled,
 	// Attributes, Groups) of the user with u.Username. ErrNotFound.
 	UpdateUser(ctx context.Context, u User) error
+	// DeleteUser removes the user with username (compared
+	// case-insensitively). ErrNotFound. It leaves the user's browser
+	// sessions to the caller (RevokeUserBrowserSessions in the same Tx).
+	DeleteUser(ctx context.Context, username string) error
 	// CountUsers returns the number of users.
 	CountUsers(ctx context.Context) (int, error)
 }

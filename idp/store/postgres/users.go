@@ -70,6 +70,17 @@ func (o ops) UpdateUser(ctx context.Context, u store.User) error {
 	return nil
 }
 
+func (o ops) DeleteUser(ctx context.Context, username string) error {
+	tag, err := o.q.Exec(ctx, `DELETE FROM users WHERE username_key = $1`, strings.ToLower(username))
+	if err != nil {
+		return fmt.Errorf("delete user: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("user %q: %w", username, store.ErrNotFound)
+	}
+	return nil
+}
+
 func (o ops) CountUsers(ctx context.Context) (int, error) {
 	var n int
 	err := o.q.QueryRow(ctx, `SELECT count(*) FROM users`).Scan(&n)

@@ -36,6 +36,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"UserUpdate", testUserUpdate},
 		{"UserList", testUserList},
 		{"UserConcurrentCreate", testUserConcurrentCreate},
+		{"UserDelete", testUserDelete},
 		{"SigningKeys", testSigningKeys},
 		{"SigningKeyOneActive", testSigningKeyOneActive},
 		{"TxCommitRollback", testTxCommitRollback},
