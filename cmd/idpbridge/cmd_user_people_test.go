@@ -240,22 +240,30 @@ func TestUserDeleteEndsSessions(t *testing.T) {
 			if code, _, _ := carol.form("GET", "/", nil); code != http.StatusOK {
 				t.Errorf("carol's session after bob's deletion = %d, want 200", code)
 			}
+			_, users := listUsersJSON(t, c, path)
+			if len(users) != 1 || users[0].Username != "carol" {
+				t.Fatalf("users after deleting bob = %+v", users)
+			}
+
+			// A new account named bob is another person: the deleted
+			// account's sessions were ended, not merely orphaned.
+			if out, stderr, code := c.run("a-new-bob-password\n", "user", "add", "bob", "--password-stdin", "--config", path); code != 0 {
+				t.Fatalf("user add after delete = %d %s%s", code, out, stderr)
+			}
+			for name, w := range map[string]*webClient{"laptop": laptop, "phone": phone} {
+				if code, _, loc := w.form("GET", "/", nil); code != http.StatusSeeOther || !strings.HasPrefix(loc, "/login") {
+					t.Errorf("the deleted bob's %s cookie opens the new bob's account: GET / = %d %q", name, code, loc)
+				}
+			}
 		})
-		_, users := listUsersJSON(t, c, path)
-		if len(users) != 1 || users[0].Username != "carol" {
-			t.Fatalf("users after deleting bob = %+v", users)
-		}
 		ch := adminRecord(t, c, path, audit.AdminUserDeleted)
 		if ch.Target != "bob" || ch.TargetType != audit.TargetUser || ch.Details["browserSessionsRevoked"] != "2" ||
 			ch.Details["before"] != `{"attributes":{},"disabled":false,"groups":["g"]}` {
 			t.Fatalf("AdminUserDeleted = %+v, want target bob, browserSessionsRevoked 2 and the state before", ch)
 		}
-		_, stderr, code := c.run("", "user", "delete", "bob", "--config", path)
-		if code != 1 || !strings.Contains(stderr, `no user "bob"`) {
-			t.Fatalf("second user delete = %d %q", code, stderr)
-		}
-		if out, stderr, code := c.run(password+"\n", "user", "add", "bob", "--password-stdin", "--config", path); code != 0 {
-			t.Fatalf("user add after delete = %d %s%s", code, out, stderr)
+		_, stderr, code := c.run("", "user", "delete", "nobody", "--config", path)
+		if code != 1 || !strings.Contains(stderr, `no user "nobody"`) {
+			t.Fatalf("user delete of a missing user = %d %q", code, stderr)
 		}
 	})
 }
