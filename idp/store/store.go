@@ -69,6 +69,8 @@ type UserStore interface {
 	// compared case-insensitively.
 	CreateUser(ctx context.Context, u User) error
 	// GetUser finds a user by username, case-insensitively. ErrNotFound.
+	// Within a Tx it holds the user until the Tx ends, so that a
+	// read-modify-write of the user in one Tx loses no concurrent change.
 	GetUser(ctx context.Context, username string) (User, error)
 	// ListUsers returns every user ordered by username.
 	ListUsers(ctx context.Context) ([]User, error)

@@ -37,6 +37,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"UserList", testUserList},
 		{"UserConcurrentCreate", testUserConcurrentCreate},
 		{"UserDelete", testUserDelete},
+		{"UserDeleteConcurrent", testUserDeleteConcurrent},
+		{"UserReadModifyWrite", testUserReadModifyWrite},
 		{"SigningKeys", testSigningKeys},
 		{"SigningKeyOneActive", testSigningKeyOneActive},
 		{"TxCommitRollback", testTxCommitRollback},

@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 
 	"idpbridge/idp/store"
@@ -50,5 +52,77 @@ func testUserDelete(t *testing.T, s store.Store) {
 	}
 	if err := s.CreateUser(ctx, user("gone")); err != nil {
 		t.Fatalf("CreateUser after DeleteUser: %v", err)
+	}
+}
+
+// testUserDeleteConcurrent: a burst of deletes of one user under different
+// spellings: exactly one succeeds, every other one is ErrNotFound.
+func testUserDeleteConcurrent(t *testing.T, s store.Store) {
+	if err := s.CreateUser(ctx, user("target")); err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"target", "TARGET", "Target", "tArget", "taRget", "tarGet", "targEt", "targeT"}
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.InTx(ctx, func(tx store.Tx) error { return tx.DeleteUser(ctx, name) })
+		}()
+	}
+	wg.Wait()
+	ok := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case !errors.Is(err, store.ErrNotFound):
+			t.Errorf("DeleteUser(%s) = %v, want nil or ErrNotFound", names[i], err)
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d of %d concurrent deletes succeeded, want exactly 1", ok, len(names))
+	}
+}
+
+// testUserReadModifyWrite: a burst of transactions that each read the
+// user, add one attribute and write it back: GetUser in a Tx holds the
+// user until the Tx ends, so no update is lost.
+func testUserReadModifyWrite(t *testing.T, s store.Store) {
+	if err := s.CreateUser(ctx, user("shared")); err != nil {
+		t.Fatal(err)
+	}
+	const n = 8
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.InTx(ctx, func(tx store.Tx) error {
+				u, err := tx.GetUser(ctx, "shared")
+				if err != nil {
+					return err
+				}
+				u.Attributes[fmt.Sprintf("k%d", i)] = []string{"v"}
+				return tx.UpdateUser(ctx, u)
+			})
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("transaction %d: %v", i, err)
+		}
+	}
+	u, err := s.GetUser(ctx, "shared")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if _, ok := u.Attributes[fmt.Sprintf("k%d", i)]; !ok {
+			t.Errorf("the update of transaction %d was lost: %v", i, u.Attributes)
+		}
 	}
 }
