@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -335,4 +336,37 @@ func TestPasswordMinLengthConfig(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestUserSetConcurrent: a burst of 'user set' commands, each setting its
+// own attribute of one user, loses none of them.
+func TestUserSetConcurrent(t *testing.T) {
+	t.Parallel()
+	onBothStores(t, func(t *testing.T, pg bool) {
+		c := newCLI(t)
+		path := peopleConfig(t, c, pg, "")
+		if _, stderr, code := c.run("", "user", "add", "diego", "--attr", "mail=diego@example.com", "--config", path); code != 0 {
+			t.Fatal(stderr)
+		}
+		const n = 6
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if out, stderr, code := c.run("", "user", "set", "diego", "--attr", fmt.Sprintf("k%d=v%d", i, i), "--config", path); code != 0 {
+					t.Errorf("user set %d = %d %s%s", i, code, out, stderr)
+				}
+			}()
+		}
+		wg.Wait()
+		_, users := listUsersJSON(t, c, path)
+		want := map[string][]string{"mail": {"diego@example.com"}}
+		for i := range n {
+			want[fmt.Sprintf("k%d", i)] = []string{fmt.Sprintf("v%d", i)}
+		}
+		if !reflect.DeepEqual(users[0].Attributes, want) {
+			t.Fatalf("after %d concurrent user set: %v\nwant %v", n, users[0].Attributes, want)
+		}
+	})
 }
