@@ -20,11 +20,11 @@ func TestGlobalFlagsBeforeCommand(t *testing.T) {
 	t.Parallel()
 	c := newCLI(t)
 	path := writeConfig(t, "")
-	if _, stderr, code := c.run("pw-of-alice\n", "--config", path, "user", "add", "alice", "--password-stdin"); code != 0 {
+	if _, stderr, code := c.run("pw-of-alice-long\n", "--config", path, "user", "add", "alice", "--password-stdin"); code != 0 {
 		t.Fatalf("--config FILE user add: code %d stderr %s", code, stderr)
 	}
 	out, stderr, code := c.run("", "--config="+path, "user", "list")
-	if code != 0 || !regexp.MustCompile(`(?m)^alice\s+false\s+-$`).MatchString(out) {
+	if code != 0 || !regexp.MustCompile(`(?m)^alice\s+false\s+-\s+-$`).MatchString(out) {
 		t.Fatalf("--config=FILE user list: code %d\n%s%s", code, out, stderr)
 	}
 	// The revocation reads the same database: the key is unknown there.

@@ -3,13 +3,16 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"idpbridge/idp/audit"
 	"idpbridge/idp/connector/local"
@@ -77,7 +80,7 @@ func (*userAddCommand) summary() string {
 }
 func (c *userAddCommand) flags(fs *flag.FlagSet) {
 	c.addConfigFlag(fs)
-	fs.BoolVar(&c.passwordStdin, "password-stdin", false, "read the password from the first line of standard input")
+	fs.BoolVar(&c.passwordStdin, "password-stdin", false, "read the password from the first line of standard input (at least login.password_min_length characters, default 12, and not a commonly used password)")
 	fs.Var(&c.attrs, "attr", "an attribute `KEY=VALUE` for the attribute mapping (repeatable; a key given twice is multi-valued)")
 	fs.Var(&c.groups, "group", "a group `NAME` the user belongs to (repeatable)")
 }
@@ -94,7 +97,14 @@ func (c *userAddCommand) run(ctx context.Context, m *Main) error {
 	} else {
 		password, generated = randomPassword(m.Rand), true
 	}
-	_, s, err := m.openConfigured(ctx, c.configPath, true)
+	cfg, err := m.loadConfig(c.configPath)
+	if err != nil {
+		return err
+	}
+	if err := cfg.passwordPolicy().Check(password); err != nil {
+		return err
+	}
+	s, err := m.openStore(ctx, cfg, cfg.AutoMigrate())
 	if err != nil {
 		return err
 	}
@@ -161,7 +171,7 @@ func (*userPasswdCommand) summary() string {
 }
 func (c *userPasswdCommand) flags(fs *flag.FlagSet) {
 	c.addConfigFlag(fs)
-	fs.BoolVar(&c.passwordStdin, "password-stdin", false, "read the password from the first line of standard input")
+	fs.BoolVar(&c.passwordStdin, "password-stdin", false, "read the password from the first line of standard input (at least login.password_min_length characters, default 12, and not a commonly used password)")
 }
 func (c *userPasswdCommand) run(ctx context.Context, m *Main) error {
 	password, generated := "", false
@@ -173,11 +183,18 @@ func (c *userPasswdCommand) run(ctx context.Context, m *Main) error {
 	} else {
 		password, generated = randomPassword(m.Rand), true
 	}
+	cfg, err := m.loadConfig(c.configPath)
+	if err != nil {
+		return err
+	}
+	if err := cfg.passwordPolicy().Check(password); err != nil {
+		return err
+	}
 	hash, err := local.HashPassword(m.Rand, password, local.DefaultParams)
 	if err != nil {
 		return err
 	}
-	n, err := m.updateUser(ctx, c.configPath, c.username, audit.AdminUserPasswordChanged, func(u *store.User) { u.PasswordHash = hash })
+	n, err := m.updateUser(ctx, c.configPath, c.username, audit.AdminUserPasswordChanged, func(u *store.User) map[string]string { u.PasswordHash = hash; return nil })
 	if err != nil {
 		return err
 	}
@@ -194,7 +211,8 @@ func (c *userPasswdCommand) run(ctx context.Context, m *Main) error {
 // the user: sessions live in the store, so every replica refuses them at
 // once. The record then says how many it ended (browserSessionsRevoked),
 // and so does the returned count.
-func (m *Main) updateUser(ctx context.Context, configPath, username string, action audit.AdminAction, change func(*store.User)) (revoked int, err error) {
+// change may return details for the record (nil for none).
+func (m *Main) updateUser(ctx context.Context, configPath, username string, action audit.AdminAction, change func(*store.User) map[string]string) (revoked int, err error) {
 	_, s, err := m.openExisting(ctx, configPath, true)
 	if err != nil {
 		return 0, err
@@ -205,19 +223,21 @@ func (m *Main) updateUser(ctx context.Context, configPath, username string, acti
 			return err
 		}
 		oldHash := u.PasswordHash
-		change(&u)
+		details := change(&u)
 		u.UpdatedAt = m.Now().UTC()
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
 		}
-		var details map[string]string
 		if u.Disabled || u.PasswordHash != oldHash {
 			// Signed out everywhere, at once: whoever knew the old
 			// password, or holds a disabled account's cookie, is locked out.
 			if revoked, err = tx.RevokeUserBrowserSessions(ctx, local.Name, u.Username, u.UpdatedAt); err != nil {
 				return err
 			}
-			details = map[string]string{"browserSessionsRevoked": strconv.Itoa(revoked)}
+			if details == nil {
+				details = map[string]string{}
+			}
+			details["browserSessionsRevoked"] = strconv.Itoa(revoked)
 		}
 		return m.auditAdmin(ctx, tx, action, audit.TargetUser, u.Username, details)
 	})
@@ -267,7 +287,7 @@ func (c *userDisableCommand) run(ctx context.Context, m *Main) error {
 	if c.enable {
 		action = audit.AdminUserEnabled
 	}
-	n, err := m.updateUser(ctx, c.configPath, c.username, action, func(u *store.User) { u.Disabled = !c.enable })
+	n, err := m.updateUser(ctx, c.configPath, c.username, action, func(u *store.User) map[string]string { u.Disabled = !c.enable; return nil })
 	if err != nil {
 		return err
 	}
@@ -282,13 +302,30 @@ func (c *userDisableCommand) run(ctx context.Context, m *Main) error {
 type userListCommand struct {
 	noArgs
 	configFlag
+	json bool
 }
 
 func init() { register("user list", func() command { return &userListCommand{} }) }
 
-func (*userListCommand) name() string             { return "user list" }
-func (*userListCommand) summary() string          { return "Lists the local users: name, disabled, groups." }
-func (c *userListCommand) flags(fs *flag.FlagSet) { c.addConfigFlag(fs) }
+func (*userListCommand) name() string { return "user list" }
+func (*userListCommand) summary() string {
+	return "Lists the local users: name, disabled, groups, attributes (--json: a JSON array, with created and updated times)."
+}
+func (c *userListCommand) flags(fs *flag.FlagSet) {
+	c.addConfigFlag(fs)
+	fs.BoolVar(&c.json, "json", false, "print a JSON array of {username, disabled, groups, attributes, createdAt, updatedAt}")
+}
+
+// userJSON is one element of 'user list --json'. It has no password hash.
+type userJSON struct {
+	Username   string              `json:"username"`
+	Disabled   bool                `json:"disabled"`
+	Groups     []string            `json:"groups"`
+	Attributes map[string][]string `json:"attributes"`
+	CreatedAt  time.Time           `json:"createdAt"`
+	UpdatedAt  time.Time           `json:"updatedAt"`
+}
+
 func (c *userListCommand) run(ctx context.Context, m *Main) error {
 	_, s, err := m.openExisting(ctx, c.configPath, true)
 	if err != nil {
@@ -298,14 +335,56 @@ func (c *userListCommand) run(ctx context.Context, m *Main) error {
 	if err != nil {
 		return err
 	}
+	if c.json {
+		out := make([]userJSON, 0, len(users))
+		for _, u := range users {
+			j := userJSON{Username: u.Username, Disabled: u.Disabled, Groups: u.Groups, Attributes: u.Attributes,
+				CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC()}
+			if j.Groups == nil {
+				j.Groups = []string{}
+			}
+			if j.Attributes == nil {
+				j.Attributes = map[string][]string{}
+			}
+			out = append(out, j)
+		}
+		enc := json.NewEncoder(m.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
 	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tDISABLED\tGROUPS")
+	fmt.Fprintln(tw, "NAME\tDISABLED\tGROUPS\tATTRIBUTES")
 	for _, u := range users {
 		groups := strings.Join(u.Groups, ",")
 		if groups == "" {
 			groups = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%v\t%s\n", u.Username, u.Disabled, groups)
+		fmt.Fprintf(tw, "%s\t%v\t%s\t%s\n", u.Username, u.Disabled, groups, formatAttrs(u.Attributes))
 	}
 	return tw.Flush()
+}
+
+// formatAttrs renders attributes as "k=v k=v2 k2=w", keys sorted, values
+// in order, each pair quoted (Go syntax) when it holds a space, a quote or
+// a control character; "-" for none.
+func formatAttrs(attrs map[string][]string) string {
+	keys := make([]string, 0, len(attrs))
+	for k := range attrs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		for _, v := range attrs[k] {
+			kv := k + "=" + v
+			if strings.ContainsFunc(kv, func(r rune) bool { return r <= ' ' || r == '"' || r == 0x7f }) {
+				kv = strconv.Quote(kv)
+			}
+			parts = append(parts, kv)
+		}
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, " ")
 }

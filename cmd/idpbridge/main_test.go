@@ -170,7 +170,7 @@ func TestFlagsAfterPositionals(t *testing.T) {
 	t.Parallel()
 	c := newCLI(t)
 	path := writeConfig(t, "")
-	out, stderr, code := c.run("s3cret-Pass\n", "user", "add", "alice", "--group", "g1", "--config", path,
+	out, stderr, code := c.run("s3cret-Pass-phrase\n", "user", "add", "alice", "--group", "g1", "--config", path,
 		"--attr", "department=Platform", "--group", "g2", "--password-stdin", "--attr", "mail=a@example.com", "--attr", "mail=alice@example.com")
 	if code != 0 {
 		t.Fatalf("user add: code %d stderr %s", code, stderr)
@@ -179,7 +179,7 @@ func TestFlagsAfterPositionals(t *testing.T) {
 		t.Fatal("a password read from stdin is echoed")
 	}
 	out, _, _ = c.run("", "user", "list", "--config", path)
-	if !regexp.MustCompile(`(?m)^alice\s+false\s+g1,g2$`).MatchString(out) {
+	if !regexp.MustCompile(`(?m)^alice\s+false\s+g1,g2\s+department=Platform mail=a@example.com mail=alice@example.com$`).MatchString(out) {
 		t.Fatalf("user list:\n%s", out)
 	}
 }
@@ -188,10 +188,10 @@ func TestUserLifecycle(t *testing.T) {
 	t.Parallel()
 	c := newCLI(t)
 	path := writeConfig(t, "")
-	if _, stderr, code := c.run("pw-one\n", "user", "add", "--config", path, "--password-stdin", "bob"); code != 0 {
+	if _, stderr, code := c.run("pw-one-of-bob-x\n", "user", "add", "--config", path, "--password-stdin", "bob"); code != 0 {
 		t.Fatalf("add: %d %s", code, stderr)
 	}
-	_, stderr, code := c.run("pw\n", "user", "add", "BOB", "--password-stdin", "--config", path)
+	_, stderr, code := c.run("pw-two-of-bob-x\n", "user", "add", "BOB", "--password-stdin", "--config", path)
 	if code != 1 || !strings.Contains(stderr, `user "BOB" already exists`) {
 		t.Fatalf("duplicate add: code %d stderr %q", code, stderr)
 	}
@@ -211,14 +211,14 @@ func TestUserLifecycle(t *testing.T) {
 		t.Fatalf("disable: %d %s", code, stderr)
 	}
 	out, _, _ = c.run("", "user", "list", "--config", path)
-	if !regexp.MustCompile(`(?m)^bob\s+true\s+-$`).MatchString(out) {
+	if !regexp.MustCompile(`(?m)^bob\s+true\s+-\s+-$`).MatchString(out) {
 		t.Fatalf("after disable:\n%s", out)
 	}
 	out, _, code = c.run("", "user", "passwd", "bob", "--config", path)
 	if code != 0 || !regexp.MustCompile(`password: [A-Za-z0-9]{20}\n`).MatchString(out) {
 		t.Fatalf("passwd with a generated password: %d\n%s", code, out)
 	}
-	_, stderr, code = c.run("x\n", "user", "passwd", "nobody", "--password-stdin", "--config", path)
+	_, stderr, code = c.run("pw-of-nobody-x\n", "user", "passwd", "nobody", "--password-stdin", "--config", path)
 	if code != 1 || !strings.Contains(stderr, `no user "nobody"`) {
 		t.Fatalf("passwd of a missing user: %d %q", code, stderr)
 	}
@@ -333,7 +333,7 @@ func testServeTwice(t *testing.T, c *cli, path string) {
 		}
 	})
 	out, _, _ := c.run("", "user", "list", "--config", path)
-	if !regexp.MustCompile(`(?m)^admin\s+false\s+idpbridge-admins$`).MatchString(out) {
+	if !regexp.MustCompile(`(?m)^admin\s+false\s+idpbridge-admins\s+-$`).MatchString(out) {
 		t.Errorf("user list after serve:\n%s", out)
 	}
 	out, _, _ = c.run("", "keys", "list", "--config", path)

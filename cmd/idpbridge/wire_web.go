@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"idpbridge/idp/connector/local"
 	"idpbridge/idp/sso"
 	"idpbridge/idp/store"
 	"idpbridge/idp/ui"
@@ -25,12 +26,17 @@ import (
 //	    max_failures_per_address: 20
 //	    window: 15m
 //	  hash_concurrency: 4       # password checks at once (64 MiB each); default: the CPUs
+//	  password_min_length: 12   # local passwords set by the CLI; at least 8
 type LoginConfig struct {
 	SessionLifetime Duration        `yaml:"session_lifetime"`
 	RateLimit       RateLimitConfig `yaml:"rate_limit"`
 	// HashConcurrency bounds the password hashes checked at once; a
 	// sign-in that finds none free within local.DefaultHashWait gets 503.
 	HashConcurrency int `yaml:"hash_concurrency"`
+	// PasswordMinLength is the fewest characters of a local password set
+	// with 'user add' or 'user passwd' (default 12, at least 8); a
+	// password on the built-in list of common passwords is refused too.
+	PasswordMinLength int `yaml:"password_min_length"`
 }
 
 // RateLimitConfig bounds failed sign-ins within Window, per account name
@@ -51,7 +57,8 @@ func defaultLoginConfig() LoginConfig {
 			MaxFailuresPerAddress: 20,
 			Window:                Duration(15 * time.Minute),
 		},
-		HashConcurrency: runtime.NumCPU(),
+		HashConcurrency:   runtime.NumCPU(),
+		PasswordMinLength: local.DefaultMinPasswordLength,
 	}
 }
 
@@ -72,6 +79,9 @@ func (c *Config) validateLogin(p *problems) {
 	}
 	if c.Login.HashConcurrency < 1 {
 		p.add("login.hash_concurrency", "must be at least 1, got %d (each password check running holds 64 MiB)", c.Login.HashConcurrency)
+	}
+	if n := c.Login.PasswordMinLength; n < local.MinPasswordLengthFloor || n > local.MaxPasswordBytes {
+		p.add("login.password_min_length", "must be between %d and %d, got %d", local.MinPasswordLengthFloor, local.MaxPasswordBytes, n)
 	}
 	for i, s := range c.Server.TrustedProxies {
 		if _, err := parseProxy(s); err != nil {
@@ -171,4 +181,9 @@ func prune(ctx context.Context, idp *web.IdP, log *slog.Logger, every time.Durat
 		case <-t.C:
 		}
 	}
+}
+
+// passwordPolicy is the policy of local passwords set through the CLI.
+func (c *Config) passwordPolicy() local.PasswordPolicy {
+	return local.PasswordPolicy{MinLength: c.Login.PasswordMinLength}
 }

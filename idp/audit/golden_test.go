@@ -37,6 +37,8 @@ func goldenCases() []namedRecord {
 		{"AdminUserPasswordChanged", adminPasswordChanged()},
 		{"AdminKeyRotated", adminKeyRotated()},
 		{"AdminAuditPruned_Denied", adminAuditPrunedDenied()},
+		{"AdminUserUpdated", adminUserUpdated()},
+		{"AdminUserDeleted", adminUserDeleted()},
 	}
 }
 

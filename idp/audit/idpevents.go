@@ -144,6 +144,16 @@ const (
 	AdminSessionsRevoked AdminAction = "AdminSessionsRevoked"
 )
 
+// Admin actions on local accounts beyond adding, passwords and disabling.
+const (
+	// AdminUserUpdated: attributes or groups replaced; details hold the
+	// values before and after.
+	AdminUserUpdated AdminAction = "AdminUserUpdated"
+	// AdminUserDeleted: a local account removed, and every browser session
+	// of it ended (details: browserSessionsRevoked).
+	AdminUserDeleted AdminAction = "AdminUserDeleted"
+)
+
 // Admin target types (AdminChange.TargetType).
 const (
 	TargetUser            = "User"

@@ -80,12 +80,18 @@ type UserStore interface {
 	// compared case-insensitively.
 	CreateUser(ctx context.Context, u User) error
 	// GetUser finds a user by username, case-insensitively. ErrNotFound.
+	// Within a Tx it holds the user until the Tx ends, so that a
+	// read-modify-write of the user in one Tx loses no concurrent change.
 	GetUser(ctx context.Context, username string) (User, error)
 	// ListUsers returns every user ordered by username.
 	ListUsers(ctx context.Context) ([]User, error)
 	// UpdateUser replaces the mutable fields (PasswordHash, Disabled,
 	// Attributes, Groups) of the user with u.Username. ErrNotFound.
 	UpdateUser(ctx context.Context, u User) error
+	// DeleteUser removes the user with username (compared
+	// case-insensitively). ErrNotFound. It leaves the user's browser
+	// sessions to the caller (RevokeUserBrowserSessions in the same Tx).
+	DeleteUser(ctx context.Context, username string) error
 	// CountUsers returns the number of users.
 	CountUsers(ctx context.Context) (int, error)
 }

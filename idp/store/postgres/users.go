@@ -29,7 +29,13 @@ func (o ops) CreateUser(ctx context.Context, u store.User) error {
 }
 
 func (o ops) GetUser(ctx context.Context, username string) (store.User, error) {
-	row := o.q.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE username_key = $1`, strings.ToLower(username))
+	q := `SELECT ` + userColumns + ` FROM users WHERE username_key = $1`
+	if b, ok := o.q.(bounded); ok && b.inTx {
+		// The row stays locked until the transaction ends, so a
+		// read-modify-write of the user is not lost to a concurrent one.
+		q += ` FOR UPDATE`
+	}
+	row := o.q.QueryRow(ctx, q, strings.ToLower(username))
 	u, err := scanUser(row)
 	if err != nil {
 		return store.User{}, notFound(err, fmt.Sprintf("user %q", username))
@@ -66,6 +72,17 @@ func (o ops) UpdateUser(ctx context.Context, u store.User) error {
 	}
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("user %q: %w", u.Username, store.ErrNotFound)
+	}
+	return nil
+}
+
+func (o ops) DeleteUser(ctx context.Context, username string) error {
+	tag, err := o.q.Exec(ctx, `DELETE FROM users WHERE username_key = $1`, strings.ToLower(username))
+	if err != nil {
+		return fmt.Errorf("delete user: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("user %q: %w", username, store.ErrNotFound)
 	}
 	return nil
 }

@@ -70,6 +70,17 @@ func (o ops) UpdateUser(ctx context.Context, u store.User) error {
 	return nil
 }
 
+func (o ops) DeleteUser(ctx context.Context, username string) error {
+	res, err := o.q.ExecContext(ctx, `DELETE FROM users WHERE username_key = ?`, strings.ToLower(username))
+	if err != nil {
+		return fmt.Errorf("delete user: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("user %q: %w", username, store.ErrNotFound)
+	}
+	return nil
+}
+
 func (o ops) CountUsers(ctx context.Context) (int, error) {
 	var n int
 	err := o.q.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n)
