@@ -48,8 +48,9 @@ func loadStylesheet(t *testing.T) stylesheet {
 }
 
 // parseStylesheet reads the subset of CSS the stylesheet uses: plain rules
-// and @media blocks holding plain rules. Only the dark-scheme media block is
-// kept; other media blocks do not change colours.
+// and @media blocks holding plain rules. Rules of the dark-scheme media
+// block go to dark; rules of any other media block are checked with the
+// top-level rules, since they may apply in the light scheme.
 func parseStylesheet(src string) (stylesheet, error) {
 	src = cssComment.ReplaceAllString(src, "")
 	var ss stylesheet
@@ -76,6 +77,9 @@ func parseStylesheet(src string) (stylesheet, error) {
 			}
 			if strings.Join(strings.Fields(head), " ") == darkQuery {
 				ss.dark = append(ss.dark, inner.rules...)
+			} else {
+				ss.rules = append(ss.rules, inner.rules...)
+				ss.dark = append(ss.dark, inner.dark...)
 			}
 			continue
 		}
@@ -406,7 +410,7 @@ func TestFocusVisibleOnControls(t *testing.T) {
 
 var (
 	tableRE  = regexp.MustCompile(`(?is)<table\b.*?</table>`)
-	thColRE  = regexp.MustCompile(`(?i)<th\b[^>]*\bscope="(?:col|row)"`)
+	thColRE  = regexp.MustCompile(`(?i)<th\b[^>]*\bscope="col"`)
 	thAnyRE  = regexp.MustCompile(`(?i)<th\b[^>]*>`)
 	thScopeR = regexp.MustCompile(`(?i)\bscope="(?:col|row|colgroup|rowgroup)"`)
 )
@@ -442,6 +446,7 @@ func TestTableProblemsDetects(t *testing.T) {
 		{"no header cells", `<table><tr><td>Name</td></tr><tr><td>x</td></tr></table>`, true},
 		{"header without scope", `<table><tr><th scope="col">A</th><th>B</th></tr></table>`, true},
 		{"unclosed table", `<table><tr><th scope="col">A</th></tr>`, true},
+		{"row headers only", `<table><tr><th scope="row">A</th><td>1</td></tr></table>`, true},
 		{"no table", `<p>plain</p>`, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -465,6 +470,30 @@ func TestTemplateTablesHaveHeaders(t *testing.T) {
 		}
 		for _, p := range tableProblems(string(b)) {
 			t.Errorf("%s: %s", name, p)
+		}
+	}
+}
+
+func TestParseStylesheet(t *testing.T) {
+	t.Parallel()
+	ss, err := parseStylesheet(`/* c */ :root { --bg: #fff; }
+@media (max-width: 30rem) { a:focus-visible { outline: 3px solid #eee; } }
+@media (prefers-color-scheme: dark) { :root { --bg: #000; } }`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ss.palette(false)["--bg"]; got != "#fff" {
+		t.Errorf("light --bg = %q, want #fff", got)
+	}
+	if got := ss.palette(true)["--bg"]; got != "#000" {
+		t.Errorf("dark --bg = %q, want #000", got)
+	}
+	if len(ss.rules) != 2 || ss.rules[1].selector != "a:focus-visible" {
+		t.Errorf("rules = %+v, want :root and the narrow-screen a:focus-visible", ss.rules)
+	}
+	for _, bad := range []string{"a { color: #000;", "a { color }", "a { b { } }", "stray"} {
+		if _, err := parseStylesheet(bad); err == nil {
+			t.Errorf("parseStylesheet(%q) = nil error", bad)
 		}
 	}
 }
