@@ -2,6 +2,7 @@ package samlverify
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/base64"
 	"net/url"
 	"testing"
@@ -82,6 +83,22 @@ func BenchmarkOracle(b *testing.B) {
 	b.SetBytes(int64(len(in)))
 	for b.Loop() {
 		if _, err := oracleVerify(context.Background(), in, p, opt); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkVerifyRSA3072: the valid Assertion-signed response signed with
+// RSA-3072, the product's default signing key.
+func BenchmarkVerifyRSA3072(b *testing.B) {
+	in := build{assertion: sigSpec{key: "idp-rsa3072"}}.encode(b)
+	p, opt := testProvider(b), testOptions()
+	p.Certs = []*x509.Certificate{key(b, "idp-rsa3072").cert}
+	opt.Replay = alwaysFresh
+	b.ReportAllocs()
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		if _, err := Verify(context.Background(), in, p, opt); err != nil {
 			b.Fatal(err)
 		}
 	}

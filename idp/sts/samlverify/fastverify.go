@@ -326,7 +326,7 @@ func (p *treePlan) verify(el *xnode, buf []byte) ([]byte, error) {
 func checkSig(c *x509.Certificate, h crypto.Hash, hashed, sig []byte) error {
 	switch k := c.PublicKey.(type) {
 	case *rsa.PublicKey:
-		return rsa.VerifyPKCS1v15(k, h, hashed, sig)
+		return verifyRSA(k, h, hashed, sig)
 	case *ecdsa.PublicKey:
 		size := (k.Curve.Params().BitSize + 7) / 8
 		if len(sig) == 2*size {
