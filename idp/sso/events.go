@@ -2,8 +2,6 @@ package sso
 
 import (
 	"context"
-	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"time"
@@ -19,17 +17,6 @@ type EventLog interface {
 	Log(ctx context.Context, recs ...audit.Record) error
 }
 
-// newUUID returns a random (version 4) UUID read from rand.
-func newUUID(rand io.Reader) (string, error) {
-	var b [16]byte
-	if _, err := io.ReadFull(rand, b[:]); err != nil {
-		return "", fmt.Errorf("random: %w", err)
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]), nil
-}
-
 // remoteHost is the host part of r.RemoteAddr.
 func remoteHost(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
@@ -41,11 +28,11 @@ func remoteHost(r *http.Request) string {
 
 // call builds the shared part of an IdP event about person id.
 func (p *IdP) call(r *http.Request, id idp.Identity, now time.Time) (audit.Call, error) {
-	eventID, err := newUUID(p.rand)
+	eventID, err := audit.NewUUID(p.rand)
 	if err != nil {
 		return audit.Call{}, err
 	}
-	requestID, err := newUUID(p.rand)
+	requestID, err := audit.NewUUID(p.rand)
 	if err != nil {
 		return audit.Call{}, err
 	}

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
 	"idpbridge/idp"
 	"idpbridge/idp/audit"
 	"idpbridge/idp/connector"
@@ -237,8 +235,11 @@ func (p *IdP) signIn(w http.ResponseWriter, r *http.Request, si signIn) {
 		p.unavailable(w, "create session", err)
 		return
 	}
-	ev := audit.SignInEvent(p.call(r, now, addr, auditUser(id)), id.Connector, nil)
-	if err := p.record(ctx, ev, password); err != nil {
+	call, err := p.call(r, now, addr, auditUser(id))
+	if err == nil {
+		err = p.record(ctx, audit.SignInEvent(call, id.Connector, nil), password)
+	}
+	if err != nil {
 		// Fail closed: no session without its record. The cookie was never
 		// sent, so the stored session is unreachable; revoke it anyway.
 		if rerr := p.opt.Store.RevokeBrowserSession(context.WithoutCancel(ctx), rec.IDHash, now.UTC()); rerr != nil {
@@ -295,8 +296,11 @@ func (p *IdP) logout(w http.ResponseWriter, r *http.Request) {
 // over whatever the trail says: a failure is logged, not shown.
 func (p *IdP) recordSignOut(r *http.Request, now time.Time, s idp.Session) {
 	id := s.Identity
-	ev := audit.SignOutEvent(p.call(r, now, p.clientAddr(r), auditUser(id)))
-	if err := p.record(r.Context(), ev); err != nil {
+	call, err := p.call(r, now, p.clientAddr(r), auditUser(id))
+	if err == nil {
+		err = p.record(r.Context(), audit.SignOutEvent(call))
+	}
+	if err != nil {
 		p.log.Error("record sign-out", "user", id.Username, "err", err)
 	}
 	p.log.Info("signed out", "user", id.Username, "connector", id.Connector)
@@ -346,8 +350,11 @@ func (p *IdP) userKey(conn, username string) string {
 // cannot be written does not change the answer (it is a refusal already)
 // but is logged.
 func (p *IdP) recordFailure(ctx context.Context, r *http.Request, now time.Time, addr netip.Addr, who audit.UserIdentity, conn, code, msg, password string) {
-	ev := audit.SignInEvent(p.call(r, now, addr, who), conn, &audit.APIError{Code: code, Message: msg})
-	if err := p.record(ctx, ev, password); err != nil {
+	call, err := p.call(r, now, addr, who)
+	if err == nil {
+		err = p.record(ctx, audit.SignInEvent(call, conn, &audit.APIError{Code: code, Message: msg}), password)
+	}
+	if err != nil {
 		p.log.Error("record refused sign-in", "code", code, "err", err)
 	}
 }
@@ -360,22 +367,22 @@ func (p *IdP) record(ctx context.Context, ev audit.Record, known ...string) erro
 	return p.opt.Events.Log(ctx, ev)
 }
 
-// call is the audit envelope of a request.
-func (p *IdP) call(r *http.Request, now time.Time, addr netip.Addr, who audit.UserIdentity) audit.Call {
+// call is the audit envelope of a request. Its IDs come from the injected
+// randomness; when that fails there is no envelope and no record.
+func (p *IdP) call(r *http.Request, now time.Time, addr netip.Addr, who audit.UserIdentity) (audit.Call, error) {
 	ua := r.UserAgent()
 	if len(ua) > maxUserAgent {
 		ua = ua[:maxUserAgent]
 	}
-	return audit.Call{EventID: p.newUUID(), RequestID: p.newUUID(), Time: now, SourceIP: addrString(addr), UserAgent: ua, Identity: who}
-}
-
-func (p *IdP) newUUID() string {
-	u, err := uuid.NewRandomFromReader(p.opt.Rand)
+	eventID, err := audit.NewUUID(p.opt.Rand)
 	if err != nil {
-		p.log.Error("uuid: read random", "err", err)
-		return uuid.NewString()
+		return audit.Call{}, err
 	}
-	return u.String()
+	requestID, err := audit.NewUUID(p.opt.Rand)
+	if err != nil {
+		return audit.Call{}, err
+	}
+	return audit.Call{EventID: eventID, RequestID: requestID, Time: now, SourceIP: addrString(addr), UserAgent: ua, Identity: who}, nil
 }
 
 func (p *IdP) renderError(w http.ResponseWriter, status int, e ui.ErrorPage) {

@@ -34,29 +34,9 @@ func newStore(t testing.TB) store.Store {
 
 func TestConformance(t *testing.T) {
 	t.Parallel()
-	storetest.Run(t, newStore)
-}
-
-func TestSTS(t *testing.T) {
-	t.Parallel()
-	storetest.RunSTS(t, newStore)
-}
-
-func TestWebSessions(t *testing.T) {
-	t.Parallel()
-	storetest.RunWebSessions(t, newStore)
-}
-
-func TestAudit(t *testing.T) {
-	t.Parallel()
-	storetest.RunAudit(t, newStore)
-}
-
-func TestMigrations(t *testing.T) {
-	t.Parallel()
-	storetest.RunMigrations(t, "postgres", func(t *testing.T, fsys fs.FS) store.Store {
+	storetest.Run(t, storetest.Backend{Name: "postgres", Open: func(t testing.TB, fsys fs.FS) store.Store {
 		return open(t, postgres.Options{Migrations: fsys})
-	})
+	}})
 }
 
 func TestOpenUnreachable(t *testing.T) {

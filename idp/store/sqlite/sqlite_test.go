@@ -36,29 +36,9 @@ func newStore(t testing.TB) store.Store {
 
 func TestConformance(t *testing.T) {
 	t.Parallel()
-	storetest.Run(t, newStore)
-}
-
-func TestSTS(t *testing.T) {
-	t.Parallel()
-	storetest.RunSTS(t, newStore)
-}
-
-func TestWebSessions(t *testing.T) {
-	t.Parallel()
-	storetest.RunWebSessions(t, newStore)
-}
-
-func TestAudit(t *testing.T) {
-	t.Parallel()
-	storetest.RunAudit(t, newStore)
-}
-
-func TestMigrations(t *testing.T) {
-	t.Parallel()
-	storetest.RunMigrations(t, "sqlite", func(t *testing.T, fsys fs.FS) store.Store {
+	storetest.Run(t, storetest.Backend{Name: "sqlite", Open: func(t testing.TB, fsys fs.FS) store.Store {
 		return open(t, sqlite.Options{Migrations: fsys})
-	})
+	}})
 }
 func BenchmarkStore(b *testing.B) { storetest.Bench(b, newStore) }
 

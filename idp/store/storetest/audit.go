@@ -14,9 +14,9 @@ import (
 	"idpbridge/idp/store"
 )
 
-// RunAudit runs the conformance cases of store.AuditStore and
+// runAudit runs the conformance cases of store.AuditStore and
 // store.AuditSealLocker.
-func RunAudit(t *testing.T, newStore NewStore) {
+func runAudit(t *testing.T, newStore NewStore) {
 	cases := []struct {
 		name string
 		fn   func(t *testing.T, s store.Store)

@@ -21,11 +21,41 @@ import (
 type NewStore func(t testing.TB) store.Store
 
 // OpenWithMigrations returns an empty, unmigrated store whose migrations come
-// from fsys (files under "<backend>/").
-type OpenWithMigrations func(t *testing.T, fsys fs.FS) store.Store
+// from fsys (files under "<backend>/"), or the backend's shipped migrations
+// when fsys is nil.
+type OpenWithMigrations func(t testing.TB, fsys fs.FS) store.Store
 
-// Run runs the conformance suite against the stores newStore makes.
-func Run(t *testing.T, newStore NewStore) {
+// Backend is a store implementation under test.
+type Backend struct {
+	// Name is the backend's migrations directory: "sqlite", "postgres".
+	Name string
+	// Open makes the empty stores every case starts from.
+	Open OpenWithMigrations
+}
+
+// Run runs every conformance suite against b: the users and keys, the STS,
+// the browser sessions, the audit trail and the migration runner. A backend
+// calls only Run, so a suite added here runs everywhere.
+func Run(t *testing.T, b Backend) {
+	if b.Name == "" || b.Open == nil {
+		t.Fatal("storetest.Run: Backend needs a Name and an Open function")
+	}
+	newStore := func(t testing.TB) store.Store {
+		s := b.Open(t, nil)
+		if _, err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	t.Run("Store", func(t *testing.T) { t.Parallel(); runStore(t, newStore) })
+	t.Run("STS", func(t *testing.T) { t.Parallel(); runSTS(t, newStore) })
+	t.Run("WebSessions", func(t *testing.T) { t.Parallel(); runWebSessions(t, newStore) })
+	t.Run("Audit", func(t *testing.T) { t.Parallel(); runAudit(t, newStore) })
+	t.Run("Migrations", func(t *testing.T) { t.Parallel(); runMigrations(t, b.Name, b.Open) })
+}
+
+// runStore runs the cases of users, signing keys, transactions and Migrate.
+func runStore(t *testing.T, newStore NewStore) {
 	cases := []struct {
 		name string
 		fn   func(t *testing.T, s store.Store)
@@ -320,8 +350,8 @@ func testMigrateIdempotent(t *testing.T, s store.Store) {
 	}
 }
 
-// RunMigrations checks the migration runner with synthetic migration sets.
-func RunMigrations(t *testing.T, backend string, open OpenWithMigrations) {
+// runMigrations checks the migration runner with synthetic migration sets.
+func runMigrations(t *testing.T, backend string, open OpenWithMigrations) {
 	mig := func(files map[string]string) fs.FS {
 		m := fstest.MapFS{}
 		for name, sql := range files {

@@ -13,9 +13,9 @@ import (
 	"idpbridge/idp/store"
 )
 
-// RunSTS runs the conformance cases of the STS area (session records and
+// runSTS runs the conformance cases of the STS area (session records and
 // the SAML replay cache) against the stores newStore makes.
-func RunSTS(t *testing.T, newStore NewStore) {
+func runSTS(t *testing.T, newStore NewStore) {
 	cases := []struct {
 		name string
 		fn   func(t *testing.T, s store.Store)

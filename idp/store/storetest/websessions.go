@@ -12,9 +12,9 @@ import (
 	"idpbridge/idp/store"
 )
 
-// RunWebSessions runs the conformance cases of store.WebSessionStore:
+// runWebSessions runs the conformance cases of store.WebSessionStore:
 // browser sessions and login failures.
-func RunWebSessions(t *testing.T, newStore NewStore) {
+func runWebSessions(t *testing.T, newStore NewStore) {
 	cases := []struct {
 		name string
 		fn   func(t *testing.T, s store.Store)
