@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
 	"idpbridge/idp/audit"
 	"idpbridge/idp/internal/clientaddr"
 	"idpbridge/idp/policy"
@@ -217,13 +215,13 @@ func (s *Service) clientIP(r *http.Request) string {
 }
 
 func (s *Service) newID() string {
-	id, err := uuid.NewRandomFromReader(s.rand)
+	id, err := audit.NewUUID(s.rand)
 	if err != nil {
 		// The random source failed: fall back to the time, still unique
 		// enough to correlate logs.
 		return fmt.Sprintf("00000000-0000-4000-8000-%012x", s.now().UnixNano()&0xffffffffffff)
 	}
-	return id.String()
+	return id
 }
 
 // requestContext holds the keys of every request (STS-SPEC §7).
