@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"idpbridge/idp"
 )
 
 // The SAML attribute names AWS reads from an assertion. Names are case-sensitive.
@@ -196,25 +198,13 @@ func iamResource(s, shape string) (string, error) {
 	if region != "" {
 		problems = append(problems, fmt.Sprintf("an IAM ARN has no region (found %s)", quote(region)))
 	}
-	if !isAccountID(account) {
+	if !idp.IsAccountID(account) {
 		problems = append(problems, fmt.Sprintf("the account %s is not 12 digits", quote(account)))
 	}
 	if len(problems) > 0 {
 		return "", errors.New(strings.Join(problems, "; ") + "; " + shape)
 	}
 	return resource, nil
-}
-
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 func hasAWSPrefix(s string) bool {

@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/google/uuid"
-
 	"idpbridge/idp/audit"
 	"idpbridge/idp/signing"
 	"idpbridge/idp/store"
@@ -140,9 +138,9 @@ func (m *Main) cliCall() audit.Call {
 }
 
 func (m *Main) newUUID() string {
-	u, err := uuid.NewRandomFromReader(m.Rand)
+	u, err := audit.NewUUID(m.Rand)
 	if err != nil {
 		panic("idpbridge: randomness unavailable: " + err.Error())
 	}
-	return u.String()
+	return u
 }

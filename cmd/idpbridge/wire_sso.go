@@ -78,6 +78,7 @@ func (m *Main) wireSSO(ctx context.Context, cfg *Config, srv *web.Server, s stor
 		Logger:           log,
 		Now:              m.Now,
 		Rand:             m.Rand,
+		TrustedProxies:   webp.Proxies,
 	})
 	if err != nil {
 		return nil, err

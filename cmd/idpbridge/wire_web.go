@@ -112,6 +112,8 @@ type webParts struct {
 	Pages *ui.Pages
 	// People finds people for mapping tests through the connectors.
 	People sso.People
+	// Proxies are server.trusted_proxies, parsed.
+	Proxies []netip.Prefix
 }
 
 // wireWeb mounts the browser side of the IdP on srv: login, logout, the
@@ -164,7 +166,7 @@ func (m *Main) wireWeb(ctx context.Context, cfg *Config, srv *web.Server, s stor
 	}
 	go prune(ctx, idp, log, 10*time.Minute)
 	m.sessions = idp
-	return &webParts{IdP: idp, Pages: pages, People: people}, nil
+	return &webParts{IdP: idp, Pages: pages, People: people, Proxies: proxies}, nil
 }
 
 // prune deletes dead sessions and old login failures every interval.

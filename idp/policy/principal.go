@@ -3,6 +3,8 @@ package policy
 import (
 	"strconv"
 	"strings"
+
+	"idpbridge/idp"
 )
 
 // PrincipalKind says what kind of caller a Principal is.
@@ -90,11 +92,11 @@ type awsPrincipal struct {
 
 // parseAWSPrincipal classifies an AWS principal value other than "*".
 func parseAWSPrincipal(s string) (awsPrincipal, bool) {
-	if isAccountID(s) {
+	if idp.IsAccountID(s) {
 		return awsPrincipal{kind: awsAccount, account: s}, true
 	}
 	parts := strings.SplitN(s, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || !strings.HasPrefix(parts[1], "aws") || parts[3] != "" || !isAccountID(parts[4]) {
+	if len(parts) != 6 || parts[0] != "arn" || !strings.HasPrefix(parts[1], "aws") || parts[3] != "" || !idp.IsAccountID(parts[4]) {
 		return awsPrincipal{}, false
 	}
 	p := awsPrincipal{account: parts[4]}
@@ -127,18 +129,6 @@ func parseAWSPrincipal(s string) (awsPrincipal, bool) {
 // validPathName accepts "name" or "path/.../name" with non-empty name.
 func validPathName(s string) bool {
 	return s != "" && !strings.HasSuffix(s, "/")
-}
-
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // principalSet is a PrincipalSet with its AWS entries classified.

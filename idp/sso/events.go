@@ -2,7 +2,6 @@ package sso
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"time"
 
@@ -15,15 +14,6 @@ import (
 // assertion.
 type EventLog interface {
 	Log(ctx context.Context, recs ...audit.Record) error
-}
-
-// remoteHost is the host part of r.RemoteAddr.
-func remoteHost(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // call builds the shared part of an IdP event about person id.

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"strings"
@@ -21,6 +22,7 @@ import (
 
 	"idpbridge/attributes"
 	"idpbridge/idp"
+	"idpbridge/idp/internal/clientaddr"
 	"idpbridge/idp/ui"
 )
 
@@ -77,8 +79,12 @@ type Options struct {
 	Now  func() time.Time
 	Rand io.Reader
 	// ClientIP is the client address recorded in audit events (default:
-	// the host of RemoteAddr).
+	// the TCP peer, or the client X-Forwarded-For names when the peer is
+	// one of TrustedProxies).
 	ClientIP func(*http.Request) string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client in audit events; none by default.
+	TrustedProxies []netip.Prefix
 	// AssertionLifetime defaults to DefaultAssertionLifetime.
 	AssertionLifetime time.Duration
 }
@@ -145,7 +151,8 @@ func New(ctx context.Context, opt Options) (*IdP, error) {
 		opt.HTTPClient = &http.Client{Timeout: 15 * time.Second}
 	}
 	if opt.ClientIP == nil {
-		opt.ClientIP = remoteHost
+		proxies := opt.TrustedProxies
+		opt.ClientIP = func(r *http.Request) string { return clientaddr.String(r, proxies) }
 	}
 	if opt.AssertionLifetime <= 0 {
 		opt.AssertionLifetime = DefaultAssertionLifetime

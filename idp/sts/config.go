@@ -18,6 +18,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"idpbridge/attributes"
+	"idpbridge/idp"
 	"idpbridge/idp/policy"
 	"idpbridge/idp/sts/sigv4"
 )
@@ -328,7 +329,7 @@ func build(c *Config, opt BuildOptions) (*Directory, []string) {
 	for i := range c.Accounts {
 		ac := &c.Accounts[i]
 		path := fmt.Sprintf("sts.accounts[%d]", i)
-		if !isAccountID(ac.ID) {
+		if !idp.IsAccountID(ac.ID) {
 			b.add(path+".id", "%q is not a 12-digit account ID (quote it in YAML)", ac.ID)
 			continue
 		}

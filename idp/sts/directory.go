@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"idpbridge/idp"
 	"idpbridge/idp/policy"
 )
 
@@ -182,22 +183,10 @@ func (d *Directory) OIDCProviderFor(account, iss string) (*OIDCProvider, bool) {
 // iamResource splits arn:<partition>:iam::<account>:<resource>.
 func iamResource(arn string) (account, resource string, ok bool) {
 	p := strings.SplitN(arn, ":", 6)
-	if len(p) != 6 || p[0] != "arn" || p[1] != Partition || p[2] != "iam" || p[3] != "" || !isAccountID(p[4]) {
+	if len(p) != 6 || p[0] != "arn" || p[1] != Partition || p[2] != "iam" || p[3] != "" || !idp.IsAccountID(p[4]) {
 		return "", "", false
 	}
 	return p[4], p[5], true
-}
-
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // stableID derives a unique ID (prefix + 17 characters of [A-Z2-7]) from

@@ -7,15 +7,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/netip"
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
 	"idpbridge/idp/audit"
+	"idpbridge/idp/internal/clientaddr"
 	"idpbridge/idp/policy"
 	"idpbridge/idp/store"
 )
@@ -210,66 +208,20 @@ func requestParams(r *http.Request, body []byte) (params, *Error) {
 	return p, nil
 }
 
-// clientIP is the address a request comes from: the TCP peer, unless it is
-// a trusted proxy; then X-Forwarded-For is read from the right, skipping
-// trusted proxies, and the first other address is the client.
+// clientIP is the address a request comes from (clientaddr.String with
+// the trusted proxies).
 func (s *Service) clientIP(r *http.Request) string {
-	peer := parseAddr(r.RemoteAddr)
-	if !peer.IsValid() {
-		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			return r.RemoteAddr
-		}
-		return host
-	}
-	if !s.trusted(peer) {
-		return peer.String()
-	}
-	var hops []string
-	for _, h := range r.Header.Values("X-Forwarded-For") {
-		for part := range strings.SplitSeq(h, ",") {
-			hops = append(hops, strings.TrimSpace(part))
-		}
-	}
-	client := peer
-	for i := len(hops) - 1; i >= 0; i-- {
-		a, err := netip.ParseAddr(hops[i])
-		if err != nil {
-			break
-		}
-		client = a.Unmap()
-		if !s.trusted(client) {
-			break
-		}
-	}
-	return client.String()
-}
-
-func (s *Service) trusted(a netip.Addr) bool {
-	for _, p := range s.proxies {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
-}
-
-func parseAddr(s string) netip.Addr {
-	if ap, err := netip.ParseAddrPort(s); err == nil {
-		return ap.Addr().Unmap()
-	}
-	a, _ := netip.ParseAddr(s)
-	return a.Unmap()
+	return clientaddr.String(r, s.proxies)
 }
 
 func (s *Service) newID() string {
-	id, err := uuid.NewRandomFromReader(s.rand)
+	id, err := audit.NewUUID(s.rand)
 	if err != nil {
 		// The random source failed: fall back to the time, still unique
 		// enough to correlate logs.
 		return fmt.Sprintf("00000000-0000-4000-8000-%012x", s.now().UnixNano()&0xffffffffffff)
 	}
-	return id.String()
+	return id
 }
 
 // requestContext holds the keys of every request (STS-SPEC §7).

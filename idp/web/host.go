@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+
+	"idpbridge/idp/internal/clientaddr"
 )
 
 // baseHost keeps browsers on the base URL's host: cookies are bound to a
@@ -62,7 +64,7 @@ func exemptFromBaseHost(path string) bool {
 
 // requestHost is the host the client addressed.
 func (b *baseHost) requestHost(r *http.Request) string {
-	if len(b.proxies) > 0 && trustedProxy(b.proxies, remoteAddr(r.RemoteAddr)) {
+	if len(b.proxies) > 0 && clientaddr.Trusted(b.proxies, clientaddr.Remote(r.RemoteAddr)) {
 		if vals := r.Header.Values("X-Forwarded-Host"); len(vals) > 0 {
 			last := vals[len(vals)-1]
 			if i := strings.LastIndexByte(last, ','); i >= 0 {

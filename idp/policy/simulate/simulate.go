@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"idpbridge/idp"
 	"idpbridge/idp/policy"
 )
 
@@ -265,7 +266,7 @@ func ParsePrincipal(s string) (*policy.Principal, error) {
 	if strings.ContainsAny(s, " \t\r\n*?") {
 		return nil, bad("contains white space or a wildcard")
 	}
-	if isAccountID(s) {
+	if idp.IsAccountID(s) {
 		return &policy.Principal{Kind: policy.Account, Account: s, ARN: "arn:aws:iam::" + s + ":root"}, nil
 	}
 	if !strings.HasPrefix(s, "arn:") {
@@ -282,7 +283,7 @@ func ParsePrincipal(s string) (*policy.Principal, error) {
 		return nil, bad("want arn:aws:iam::ACCOUNT:... or arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION")
 	}
 	partition, service, account, res := parts[1], parts[2], parts[4], parts[5]
-	if !isAccountID(account) {
+	if !idp.IsAccountID(account) {
 		return nil, bad("the account must be 12 digits")
 	}
 	p := &policy.Principal{Account: account, ARN: s}
@@ -310,18 +311,6 @@ func ParsePrincipal(s string) (*policy.Principal, error) {
 
 func validPathName(s string) bool {
 	return s != "" && !strings.HasSuffix(s, "/") && !strings.HasPrefix(s, "/") && !strings.Contains(s, "//")
-}
-
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // isDNSName accepts dot-separated labels of letters, digits and hyphens.
