@@ -110,3 +110,42 @@ func CheckLoginLimits(limits []LoginLimit) error {
 	}
 	return nil
 }
+
+// loginFailures is the part of WebSessionStore that CountAndRecordLogin
+// uses.
+type loginFailures interface {
+	RecentLoginFailures(ctx context.Context, key string, since time.Time, limit int) ([]time.Time, error)
+	RecordLoginFailure(ctx context.Context, key string, at time.Time) error
+}
+
+// CountAndRecordLogin is the body of ReserveLoginAttempt that both stores
+// share, once the backend holds what orders the reservations of these keys
+// (PostgreSQL's advisory locks, SQLite's write lock): when every limit has
+// room, it records one attempt against each; otherwise it records nothing
+// and says until when the fullest limit blocks.
+func CountAndRecordLogin(ctx context.Context, o loginFailures, limits []LoginLimit, since, at time.Time) (LoginReservation, error) {
+	var res LoginReservation
+	full := false
+	for _, l := range limits {
+		times, err := o.RecentLoginFailures(ctx, l.Key, since, l.Max)
+		if err != nil {
+			return LoginReservation{}, err
+		}
+		if len(times) < l.Max {
+			continue
+		}
+		full = true
+		if b := times[l.Max-1]; b.After(res.Blocking) {
+			res.Blocking = b
+		}
+	}
+	if full {
+		return res, nil
+	}
+	for _, l := range limits {
+		if err := o.RecordLoginFailure(ctx, l.Key, at); err != nil {
+			return LoginReservation{}, err
+		}
+	}
+	return LoginReservation{Reserved: true}, nil
+}

@@ -162,30 +162,7 @@ func (o ops) ReserveLoginAttempt(ctx context.Context, limits []store.LoginLimit,
 			return store.LoginReservation{}, fmt.Errorf("reserve login attempt: lock: %w", err)
 		}
 	}
-	var res store.LoginReservation
-	full := false
-	for _, l := range limits {
-		times, err := o.RecentLoginFailures(ctx, l.Key, since, l.Max)
-		if err != nil {
-			return store.LoginReservation{}, err
-		}
-		if len(times) < l.Max {
-			continue
-		}
-		full = true
-		if b := times[l.Max-1]; b.After(res.Blocking) {
-			res.Blocking = b
-		}
-	}
-	if full {
-		return res, nil
-	}
-	for _, l := range limits {
-		if err := o.RecordLoginFailure(ctx, l.Key, at); err != nil {
-			return store.LoginReservation{}, err
-		}
-	}
-	return store.LoginReservation{Reserved: true}, nil
+	return store.CountAndRecordLogin(ctx, o, limits, since, at)
 }
 
 // loginLock is the advisory lock key of a rate-limit key.

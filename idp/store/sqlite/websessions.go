@@ -154,30 +154,7 @@ func (o ops) ReserveLoginAttempt(ctx context.Context, limits []store.LoginLimit,
 	if err := store.CheckLoginLimits(limits); err != nil {
 		return store.LoginReservation{}, err
 	}
-	var res store.LoginReservation
-	full := false
-	for _, l := range limits {
-		times, err := o.RecentLoginFailures(ctx, l.Key, since, l.Max)
-		if err != nil {
-			return store.LoginReservation{}, err
-		}
-		if len(times) < l.Max {
-			continue
-		}
-		full = true
-		if b := times[l.Max-1]; b.After(res.Blocking) {
-			res.Blocking = b
-		}
-	}
-	if full {
-		return res, nil
-	}
-	for _, l := range limits {
-		if err := o.RecordLoginFailure(ctx, l.Key, at); err != nil {
-			return store.LoginReservation{}, err
-		}
-	}
-	return store.LoginReservation{Reserved: true}, nil
+	return store.CountAndRecordLogin(ctx, o, limits, since, at)
 }
 
 func (o ops) ReleaseLoginAttempt(ctx context.Context, key string, at time.Time) error {
