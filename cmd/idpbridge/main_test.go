@@ -415,28 +415,9 @@ func TestServeRefusesOldSchemaWithoutAutoMigrate(t *testing.T) {
 // brings the principals it shows.
 func TestExampleConfigFederationExample(t *testing.T) {
 	t.Parallel()
-	raw, err := os.ReadFile("../../config.example.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, rest, ok := strings.Cut(string(raw), "# --- example: begin\n")
-	block, _, ok2 := strings.Cut(rest, "# --- example: end")
-	if !ok || !ok2 {
-		t.Fatal("config.example.yaml lacks the example markers")
-	}
-	var b strings.Builder
-	for _, line := range strings.Split(strings.TrimSuffix(block, "\n"), "\n") {
-		switch {
-		case line == "#":
-			b.WriteString("\n")
-		case strings.HasPrefix(line, "# "):
-			b.WriteString(strings.TrimPrefix(line, "# ") + "\n")
-		default:
-			t.Fatalf("example line not commented with \"# \": %q", line)
-		}
-	}
+	example := exampleFederation(t, "http://localhost:8080")
 	path := filepath.Join(t.TempDir(), "example.yaml")
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(example), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := LoadConfig(path, func(k string) string {
