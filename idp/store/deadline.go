@@ -30,3 +30,26 @@ func QueryTimeoutExempt(ctx context.Context) bool {
 	v, _ := ctx.Value(noTimeoutKey{}).(bool)
 	return v
 }
+
+// StatementBound is the deadline rule of the stores' statements: on the
+// database each statement under Timeout (unless the caller's context is
+// exempt), in a transaction each statement under the deadline of the whole
+// transaction (Until; zero when the transaction is unbounded).
+type StatementBound struct {
+	// Timeout bounds each statement outside a transaction; zero disables it.
+	Timeout time.Duration
+	// InTx: statements belong to a transaction, bounded by Until.
+	InTx  bool
+	Until time.Time
+}
+
+// StatementContext derives the context of one statement from the caller's.
+func (b StatementBound) StatementContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	switch {
+	case b.InTx && !b.Until.IsZero():
+		return context.WithDeadline(ctx, b.Until)
+	case !b.InTx && b.Timeout > 0 && !QueryTimeoutExempt(ctx):
+		return context.WithTimeout(ctx, b.Timeout)
+	}
+	return ctx, func() {}
+}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -23,37 +22,20 @@ import (
 // connection, so a stalled server cannot hold the caller.
 type bounded struct {
 	q querier
-	// timeout bounds each statement on the pool; zero disables it.
-	timeout time.Duration
-	// deadline bounds each statement of a transaction; zero when the
-	// transaction is unbounded (or on the pool).
-	deadline time.Time
-	// inTx: statements belong to a transaction; its deadline applies.
-	inTx bool
+	store.StatementBound
 }
 
 var _ querier = bounded{}
 
-// statementContext derives the context of one statement from the caller's.
-func (b bounded) statementContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	switch {
-	case b.inTx && !b.deadline.IsZero():
-		return context.WithDeadline(ctx, b.deadline)
-	case !b.inTx && b.timeout > 0 && !store.QueryTimeoutExempt(ctx):
-		return context.WithTimeout(ctx, b.timeout)
-	}
-	return ctx, func() {}
-}
-
 func (b bounded) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	sctx, cancel := b.statementContext(ctx)
+	sctx, cancel := b.StatementContext(ctx)
 	defer cancel()
 	tag, err := b.q.Exec(sctx, sql, args...)
 	return tag, unavailable(sctx, err)
 }
 
 func (b bounded) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
-	sctx, cancel := b.statementContext(ctx)
+	sctx, cancel := b.StatementContext(ctx)
 	rows, err := b.q.Query(sctx, sql, args...)
 	if err != nil {
 		cancel()
@@ -63,7 +45,7 @@ func (b bounded) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, 
 }
 
 func (b bounded) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	sctx, cancel := b.statementContext(ctx)
+	sctx, cancel := b.StatementContext(ctx)
 	return boundedRow{row: b.q.QueryRow(sctx, sql, args...), ctx: sctx, cancel: cancel}
 }
 

@@ -98,7 +98,7 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 		return nil, fmt.Errorf("connect to PostgreSQL at %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, unwrapConnect(err))
 	}
 	return &DB{pool: pool, migrations: opt.Migrations, timeout: opt.QueryTimeout,
-		ops: ops{q: bounded{q: pool, timeout: opt.QueryTimeout}}}, nil
+		ops: ops{q: bounded{q: pool, StatementBound: store.StatementBound{Timeout: opt.QueryTimeout}}}}, nil
 }
 
 // Pool exposes the connection pool to the packages that run their own SQL
@@ -149,7 +149,7 @@ func (d *DB) InTx(ctx context.Context, fn func(tx store.Tx) error) (err error) {
 		}
 	}()
 	deadline, _ := tctx.Deadline()
-	if err = fn(ops{q: bounded{q: tx, inTx: true, deadline: deadline}}); err != nil {
+	if err = fn(ops{q: bounded{q: tx, StatementBound: store.StatementBound{InTx: true, Until: deadline}}}); err != nil {
 		return unavailable(tctx, err)
 	}
 	if err = tx.Commit(tctx); err != nil {

@@ -30,7 +30,7 @@ func (o ops) CreateUser(ctx context.Context, u store.User) error {
 
 func (o ops) GetUser(ctx context.Context, username string) (store.User, error) {
 	q := `SELECT ` + userColumns + ` FROM users WHERE username_key = $1`
-	if b, ok := o.q.(bounded); ok && b.inTx {
+	if b, ok := o.q.(bounded); ok && b.InTx {
 		// The row stays locked until the transaction ends, so a
 		// read-modify-write of the user is not lost to a concurrent one.
 		q += ` FOR UPDATE`

@@ -279,7 +279,7 @@ func (o ops) AuditPrunable(ctx context.Context, before time.Time) ([]store.Audit
 // Called outside a transaction it would leave the permit visible between
 // statements, so it refuses to.
 func (o ops) PruneAuditEvents(ctx context.Context, before time.Time) ([]store.AuditMonth, error) {
-	if !o.q.inTx {
+	if !o.q.InTx {
 		return nil, errors.New("prune audit events: must run inside a transaction")
 	}
 	months, err := o.AuditPrunable(ctx, before)

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -20,33 +19,18 @@ import (
 // reported as store.ErrUnavailable.
 type bounded struct {
 	q querier
-	// timeout bounds each statement outside a transaction; zero disables it.
-	timeout time.Duration
-	// inTx: statements belong to a transaction, bounded by deadline
-	// (zero when the transaction is unbounded).
-	inTx     bool
-	deadline time.Time
-}
-
-func (b bounded) statementContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	switch {
-	case b.inTx && !b.deadline.IsZero():
-		return context.WithDeadline(ctx, b.deadline)
-	case !b.inTx && b.timeout > 0 && !store.QueryTimeoutExempt(ctx):
-		return context.WithTimeout(ctx, b.timeout)
-	}
-	return ctx, func() {}
+	store.StatementBound
 }
 
 func (b bounded) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	sctx, cancel := b.statementContext(ctx)
+	sctx, cancel := b.StatementContext(ctx)
 	defer cancel()
 	res, err := b.q.ExecContext(sctx, query, args...)
 	return res, unavailable(sctx, err)
 }
 
 func (b bounded) QueryContext(ctx context.Context, query string, args ...any) (*boundedRows, error) {
-	sctx, cancel := b.statementContext(ctx)
+	sctx, cancel := b.StatementContext(ctx)
 	rows, err := b.q.QueryContext(sctx, query, args...)
 	if err != nil {
 		cancel()
@@ -56,7 +40,7 @@ func (b bounded) QueryContext(ctx context.Context, query string, args ...any) (*
 }
 
 func (b bounded) QueryRowContext(ctx context.Context, query string, args ...any) *boundedRow {
-	sctx, cancel := b.statementContext(ctx)
+	sctx, cancel := b.StatementContext(ctx)
 	return &boundedRow{Row: b.q.QueryRowContext(sctx, query, args...), ctx: sctx, cancel: cancel}
 }
 

@@ -112,7 +112,7 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	return &DB{db: db, migrations: opt.Migrations, writer: make(chan struct{}, 1), timeout: opt.QueryTimeout,
-		ops: ops{q: bounded{q: db, timeout: opt.QueryTimeout}}}, nil
+		ops: ops{q: bounded{q: db, StatementBound: store.StatementBound{Timeout: opt.QueryTimeout}}}}, nil
 }
 
 // Backend implements store.Store.
@@ -164,7 +164,7 @@ func (d *DB) InTx(ctx context.Context, fn func(tx store.Tx) error) (err error) {
 		}
 	}()
 	deadline, _ := tctx.Deadline()
-	if err = fn(ops{q: bounded{q: tx, inTx: true, deadline: deadline}}); err != nil {
+	if err = fn(ops{q: bounded{q: tx, StatementBound: store.StatementBound{InTx: true, Until: deadline}}}); err != nil {
 		return unavailable(tctx, err)
 	}
 	if err = tx.Commit(); err != nil {
