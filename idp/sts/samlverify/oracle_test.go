@@ -27,20 +27,8 @@ import (
 // the same values when both accept.
 
 // oracleVerify runs the oracle as Verify runs the production path.
-func oracleVerify(ctx context.Context, in string, p Provider, opt Options) (a *Assertion, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			a, err = nil, reject(CodeInvalidIdentityToken, MsgSignatureInvalid, "panic: %v", r)
-		}
-	}()
-	a, rej, err := verify(ctx, in, p, opt)
-	switch {
-	case err != nil:
-		return nil, err
-	case rej != nil:
-		return nil, rej
-	}
-	return a, nil
+func oracleVerify(ctx context.Context, in string, p Provider, opt Options) (*Assertion, error) {
+	return guarded(ctx, in, p, opt, verify)
 }
 
 // treeVerify runs the production path without the wrapper of Verify.

@@ -88,13 +88,20 @@ type Assertion struct {
 // Options, or the replay cache failing): the STS reports it as an internal
 // error. Verify never panics: a panic in a library is recovered and
 // reported as InvalidIdentityToken with the panic in Reason.
-func Verify(ctx context.Context, samlResponseB64 string, p Provider, opt Options) (a *Assertion, err error) {
+func Verify(ctx context.Context, samlResponseB64 string, p Provider, opt Options) (*Assertion, error) {
+	return guarded(ctx, samlResponseB64, p, opt, verifyTree)
+}
+
+// guarded runs a verifier as Verify promises: a rejection as an *Error,
+// and a panic recovered as InvalidIdentityToken.
+func guarded(ctx context.Context, in string, p Provider, opt Options,
+	verifier func(context.Context, string, Provider, Options) (*Assertion, *Error, error)) (a *Assertion, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			a, err = nil, reject(CodeInvalidIdentityToken, MsgSignatureInvalid, "panic: %v", r)
 		}
 	}()
-	a, rej, err := verifyTree(ctx, samlResponseB64, p, opt)
+	a, rej, err := verifier(ctx, in, p, opt)
 	switch {
 	case err != nil:
 		return nil, err
