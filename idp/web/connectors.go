@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/singleflight"
 
 	"idpbridge/idp"
 	"idpbridge/idp/audit"
@@ -184,10 +186,62 @@ func connectorResult(outcome connector.Outcome, err error) string {
 // connectorCheckTimeout bounds each connector's health check in /readyz.
 const connectorCheckTimeout = 2 * time.Second
 
-// ConnectorStates asks every connector that can tell (connector.HealthChecker)
-// whether its directory answers, at once, each within a short timeout:
-// "up" or "down" by connector name. Causes are logged, never returned.
+// connectorStatesTTL is how long /readyz reuses the connectors' states:
+// an anonymous caller must not make the IdP contact its directories on
+// every request.
+const connectorStatesTTL = 10 * time.Second
+
+// connectorStates caches ConnectorStates.
+type connectorStates struct {
+	group singleflight.Group
+	mu    sync.Mutex
+	at    time.Time
+	last  map[string]string
+}
+
+// fresh returns a copy of the last states while they are younger than
+// connectorStatesTTL.
+func (cs *connectorStates) fresh(now time.Time) (map[string]string, bool) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if cs.at.IsZero() || now.Sub(cs.at) >= connectorStatesTTL {
+		return nil, false
+	}
+	return maps.Clone(cs.last), true
+}
+
+// ConnectorStates reports, by connector name, "up" or "down" for every
+// connector that can tell (connector.HealthChecker). The states are
+// checked at most once every connectorStatesTTL, by one check at a time
+// that concurrent callers share; causes are logged, never returned.
 func (p *IdP) ConnectorStates(ctx context.Context) map[string]string {
+	cs := &p.cstates
+	if last, ok := cs.fresh(p.opt.Now()); ok {
+		return last
+	}
+	ch := cs.group.DoChan("check", func() (any, error) {
+		// A check that ended since the look above counts.
+		if last, ok := cs.fresh(p.opt.Now()); ok {
+			return last, nil
+		}
+		// The check outlives a caller that gives up: the others share it.
+		states := p.checkConnectors(context.WithoutCancel(ctx))
+		cs.mu.Lock()
+		cs.at, cs.last = p.opt.Now(), states
+		cs.mu.Unlock()
+		return states, nil
+	})
+	select {
+	case res := <-ch:
+		return maps.Clone(res.Val.(map[string]string))
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+// checkConnectors asks every HealthChecker at once, each within
+// connectorCheckTimeout.
+func (p *IdP) checkConnectors(ctx context.Context) map[string]string {
 	var (
 		mu  sync.Mutex
 		wg  sync.WaitGroup

@@ -29,6 +29,7 @@ type fakeDirectory struct {
 	err    error // when set, every call fails with it
 	names  []string
 	health error
+	checks int // calls of Check
 }
 
 func (f *fakeDirectory) Login(_ context.Context, username, password string) (idp.Identity, bool, error) {
@@ -48,6 +49,7 @@ func (f *fakeDirectory) Login(_ context.Context, username, password string) (idp
 func (f *fakeDirectory) Check(context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.checks++
 	return f.health
 }
 

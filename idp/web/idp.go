@@ -96,6 +96,7 @@ type IdPOptions struct {
 // sso.Sessions.
 type IdP struct {
 	opt       IdPOptions
+	cstates   connectorStates
 	log       *slog.Logger
 	origin    string
 	secure    bool
