@@ -1,6 +1,7 @@
 package samlverify
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -61,12 +62,13 @@ type PeekError struct {
 
 func (e *PeekError) Error() string { return "samlverify: peek: " + e.Reason }
 
-// rootPrefix and rootSuffix frame the reader's refusal of a root element
-// other than samlp:Response (reader.go, startTag).
-const (
-	rootPrefix = "root element is "
-	rootSuffix = ", not a samlp:Response"
-)
+// notResponseError is the reader's refusal of a root element other than
+// samlp:Response.
+type notResponseError struct{ space, local string }
+
+func (e *notResponseError) Error() string {
+	return fmt.Sprintf("root element is {%s}%s, not a samlp:Response", e.space, e.local)
+}
 
 // PeekRoles decodes the base64 SAMLResponse (line breaks ignored) and reads
 // it with the verifier's strict reader, without checking any signature,
@@ -116,13 +118,15 @@ func PeekRoles(samlResponseB64 string) (p *Peek, err error) {
 
 // peekReadError classifies a refusal of the strict reader.
 func peekReadError(err error) *PeekError {
-	msg := err.Error()
-	if name, ok := strings.CutPrefix(msg, rootPrefix); ok {
-		if name, ok = strings.CutSuffix(name, rootSuffix); ok {
-			return &PeekError{Kind: PeekNotResponse, Reason: msg, Root: strings.TrimPrefix(name, "{}")}
+	var nr *notResponseError
+	if errors.As(err, &nr) {
+		root := nr.local
+		if nr.space != "" {
+			root = "{" + nr.space + "}" + root
 		}
+		return &PeekError{Kind: PeekNotResponse, Reason: err.Error(), Root: root}
 	}
-	return &PeekError{Kind: PeekMalformed, Reason: msg}
+	return &PeekError{Kind: PeekMalformed, Reason: err.Error()}
 }
 
 // SplitRolePair splits a Role attribute value at its first comma and trims
