@@ -277,7 +277,7 @@ func (g *registry) remoteMetadata(r resolved) *fetch.Fetcher[*saml.EntityDescrip
 			}
 			return ed, nil
 		},
-		Accept: func(old *saml.EntityDescriptor, had bool, md *saml.EntityDescriptor) error {
+		Check: func(old *saml.EntityDescriptor, had bool, md *saml.EntityDescriptor) error {
 			if had && md.EntityID != old.EntityID {
 				return fmt.Errorf("service provider %q: metadata changed entity ID from %q to %q; kept the old metadata", r.name, old.EntityID, md.EntityID)
 			}

@@ -3,8 +3,8 @@
 // (sts.RemoteKeys) and a service provider's metadata (the sso registry).
 //
 // A Fetcher keeps the last good value of a document and fetches it again
-// when it is older than TTL. It reads no wall clock (Now is injected) and
-// runs no goroutine of its own but the fetch in flight.
+// when it is older than TTL. Its clock is injected (Now), and it runs no
+// goroutine of its own but the fetch in flight.
 //
 //   - One fetch is in flight at a time: simultaneous callers share it. A
 //     caller without a usable value waits for it (only as long as its own
@@ -20,7 +20,7 @@
 //     for up to MaxStale past the end of its TTL (not for a forced refresh
 //     of a value older than MinRefresh).
 //   - A body larger than MaxBytes, a status other than 2xx or a value that
-//     Parse (or Accept) refuses is a failed fetch.
+//     Parse (or Check) refuses is a failed fetch.
 package fetch
 
 import (
@@ -50,16 +50,16 @@ type Fetcher[T any] struct {
 	URL   string
 	Parse func(raw []byte) (T, error)
 	Load  func(ctx context.Context, get Getter) (T, error)
-	// Accept, when set, checks a newly fetched value against the current
+	// Check, when set, checks a newly fetched value against the current
 	// one (had is false without one); an error makes the fetch a failure
 	// and keeps the current value.
-	Accept func(old T, had bool, fetched T) error
+	Check func(old T, had bool, fetched T) error
 
 	// Client makes the requests; nil means a client with Timeout.
 	Client *http.Client
-	// Accept header of the requests; "" sends none.
+	// AcceptHeader is the Accept header of the requests; "" sends none.
 	AcceptHeader string
-	// Now is the clock; it must be set.
+	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 
 	TTL        time.Duration // how long a fetched value is used
@@ -105,7 +105,7 @@ var ErrNotFetched = errors.New("not fetched yet")
 // for a copy younger than MinRefresh. The error is the fetch's (or the
 // caller's context's) when no usable value is left.
 func (f *Fetcher[T]) Get(ctx context.Context, refresh bool) (T, error) {
-	now := f.Now()
+	now := f.now()
 	f.mu.Lock()
 	age := now.Sub(f.fetched)
 	switch {
@@ -135,11 +135,18 @@ func (f *Fetcher[T]) Get(ctx context.Context, refresh bool) (T, error) {
 		}
 		f.mu.Lock()
 		defer f.mu.Unlock()
-		return f.fallback(f.Now(), refresh)
+		return f.fallback(f.now(), refresh)
 	case <-ctx.Done():
 		var zero T
 		return zero, context.Cause(ctx)
 	}
+}
+
+func (f *Fetcher[T]) now() time.Time {
+	if f.Now == nil {
+		return time.Now()
+	}
+	return f.Now()
 }
 
 // Current returns the value in hand without fetching: the last good value
@@ -192,11 +199,11 @@ func (f *Fetcher[T]) run(ctx context.Context, fl *flight[T]) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	val, err := f.load(ctx)
-	now := f.Now()
+	now := f.now()
 
 	f.mu.Lock()
-	if err == nil && f.Accept != nil {
-		err = f.Accept(f.val, f.have, val)
+	if err == nil && f.Check != nil {
+		err = f.Check(f.val, f.have, val)
 	}
 	recovered := false
 	var lastGood time.Time
@@ -230,8 +237,11 @@ func (f *Fetcher[T]) load(ctx context.Context) (v T, err error) {
 			err = fmt.Errorf("fetch: panic: %v", r)
 		}
 	}()
-	if f.Load != nil {
+	switch {
+	case f.Load != nil:
 		return f.Load(ctx, f.get)
+	case f.Parse == nil:
+		return v, errors.New("fetch: neither Load nor Parse is set")
 	}
 	raw, err := f.get(ctx, f.URL)
 	if err != nil {

@@ -274,16 +274,16 @@ func TestBodyLimit(t *testing.T) {
 	}
 }
 
-// TestAcceptKeepsTheOldValue: a fetched value that Accept refuses is a
+// TestCheckKeepsTheOldValue: a fetched value that Check refuses is a
 // failed fetch; the old value stays.
-func TestAcceptKeepsTheOldValue(t *testing.T) {
+func TestCheckKeepsTheOldValue(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, false)
 	clk := &clock{t: testNow}
 	f := newFetcher(s, clk)
 	f.AcceptHeader = "application/samlmetadata+xml"
 	f.MaxStale = Forever
-	f.Accept = func(old int, had bool, v int) error {
+	f.Check = func(old int, had bool, v int) error {
 		if had && v < old {
 			return fmt.Errorf("version went back from %d to %d", old, v)
 		}
