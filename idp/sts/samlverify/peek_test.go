@@ -207,3 +207,15 @@ func FuzzPeekRoles(f *testing.F) {
 		checkPeekAgainstVerify(t, doc, p)
 	})
 }
+
+// BenchmarkPeekRoles: the peek of a valid signed response, next to
+// BenchmarkVerify's full verification of the same kind of document.
+func BenchmarkPeekRoles(b *testing.B) {
+	in := build{}.encode(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := PeekRoles(in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
