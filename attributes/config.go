@@ -146,23 +146,11 @@ type AttributeRule struct {
 	Required   bool        `yaml:"required,omitempty"`
 }
 
-// ConfigError is one problem of a MappingConfig, at a key path such as
-// "mappings[0].roles[1].group". Err, when set, is the underlying error (for
+// ConfigError is one problem of a MappingConfig, at a key path (Key) such as
+// "mappings[0].roles[1].group": the configuration problem type of every
+// package (idp.ConfigProblem). Err, when set, is the underlying error (for
 // example from regexp).
-type ConfigError struct {
-	Path    string
-	Message string
-	Err     error
-}
-
-func (e *ConfigError) Error() string {
-	if e.Path == "" {
-		return e.Message
-	}
-	return e.Path + ": " + e.Message
-}
-
-func (e *ConfigError) Unwrap() error { return e.Err }
+type ConfigError = idp.ConfigProblem
 
 // Validate returns every problem of c, each a *ConfigError whose path starts
 // with path (for example "mappings[0]"; "" for paths relative to the mapping).
@@ -179,7 +167,7 @@ type problems struct {
 }
 
 func (p *problems) add(field string, err error, format string, args ...any) {
-	p.errs = append(p.errs, &ConfigError{Path: joinPath(p.prefix, field), Message: fmt.Sprintf(format, args...), Err: err})
+	p.errs = append(p.errs, &ConfigError{Key: joinPath(p.prefix, field), Msg: fmt.Sprintf(format, args...), Err: err})
 }
 
 func joinPath(prefix, field string) string {

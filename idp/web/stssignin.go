@@ -196,12 +196,8 @@ func (s *STSSignIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	user := s.signedIn(r)
-	peeked, pe := peekRoles(f.samlResponse)
-	if pe != nil {
-		ref := &signInRefusal{status: http.StatusBadRequest, title: pe.Title, message: pe.Message, reason: pe.Error()}
-		if pe.Detail != "" {
-			ref.details = []string{pe.Detail}
-		}
+	peeked, ref := peekRoles(f.samlResponse)
+	if ref != nil {
 		s.refuse(w, client, ref)
 		return
 	}

@@ -624,7 +624,7 @@ func (r *reader) startTag() error {
 	var rl *rule
 	if parent == nil {
 		if n.space != nsProtocol || local != "Response" {
-			return fmt.Errorf("root element is {%s}%s, not a samlp:Response", n.space, local)
+			return &notResponseError{n.space, local}
 		}
 		rl = responseRule
 	} else {
