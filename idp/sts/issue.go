@@ -39,15 +39,6 @@ type issued struct {
 	arn           string
 }
 
-func (i *issued) credentials() CredentialsXML {
-	return CredentialsXML{AccessKeyID: i.accessKeyID, SecretAccessKey: i.secret, SessionToken: i.token,
-		Expiration: formatExpiration(i.expiration)}
-}
-
-func (i *issued) assumedRoleUser() AssumedRoleUserXML {
-	return AssumedRoleUserXML{Arn: i.arn, AssumedRoleID: i.assumedRoleID}
-}
-
 func (g *grant) packedSize() *int {
 	if !g.packedShown {
 		return nil
@@ -132,6 +123,9 @@ func (s *Service) mint(ctx context.Context, c *call, g *grant, records func(*iss
 		rec.Tags = append(rec.Tags, store.STSTag{Key: t.Key, Value: t.Value})
 	}
 	recs := records(out)
+	if c.idErr != nil {
+		return nil, internal(c.idErr)
+	}
 	for i := range recs {
 		if paths := audit.Redact(&recs[i], secret, token); len(paths) > 0 {
 			s.log.Warn("sts: audit record carried a secret, redacted", "request_id", c.requestID, "paths", paths)

@@ -152,11 +152,8 @@ func (p params) policyARNs() []string {
 // The request shapes, as parsed. Validation happens in validate*.
 
 type assumeRoleRequest struct {
-	RoleARN           opt
+	baseRequest
 	RoleSessionName   opt
-	PolicyARNs        []string
-	Policy            opt
-	DurationSeconds   opt
 	Tags              []rawTag
 	TransitiveTagKeys []string
 	ExternalID        opt
@@ -167,11 +164,8 @@ type assumeRoleRequest struct {
 
 func decodeAssumeRole(p params) assumeRoleRequest {
 	return assumeRoleRequest{
-		RoleARN:           p.get("RoleArn"),
+		baseRequest:       p.base(),
 		RoleSessionName:   p.get("RoleSessionName"),
-		PolicyARNs:        p.policyARNs(),
-		Policy:            p.get("Policy"),
-		DurationSeconds:   p.get("DurationSeconds"),
 		Tags:              p.tags(),
 		TransitiveTagKeys: p.stringList("TransitiveTagKeys.member."),
 		ExternalID:        p.get("ExternalId"),
@@ -181,45 +175,43 @@ func decodeAssumeRole(p params) assumeRoleRequest {
 	}
 }
 
-type samlRequest struct {
-	RoleARN         opt
-	PrincipalARN    opt
-	SAMLAssertion   opt
-	PolicyARNs      []string
-	Policy          opt
-	DurationSeconds opt
-}
-
-func decodeSAML(p params) samlRequest {
-	return samlRequest{
+// base reads the parameters every AssumeRole* action has.
+func (p params) base() baseRequest {
+	return baseRequest{
 		RoleARN:         p.get("RoleArn"),
-		PrincipalARN:    p.get("PrincipalArn"),
-		SAMLAssertion:   p.get("SAMLAssertion"),
 		PolicyARNs:      p.policyARNs(),
 		Policy:          p.get("Policy"),
 		DurationSeconds: p.get("DurationSeconds"),
 	}
 }
 
+type samlRequest struct {
+	baseRequest
+	PrincipalARN  opt
+	SAMLAssertion opt
+}
+
+func decodeSAML(p params) samlRequest {
+	return samlRequest{
+		baseRequest:   p.base(),
+		PrincipalARN:  p.get("PrincipalArn"),
+		SAMLAssertion: p.get("SAMLAssertion"),
+	}
+}
+
 type webIdentityRequest struct {
-	RoleARN          opt
+	baseRequest
 	RoleSessionName  opt
 	WebIdentityToken opt
 	ProviderID       opt
-	PolicyARNs       []string
-	Policy           opt
-	DurationSeconds  opt
 }
 
 func decodeWebIdentity(p params) webIdentityRequest {
 	return webIdentityRequest{
-		RoleARN:          p.get("RoleArn"),
+		baseRequest:      p.base(),
 		RoleSessionName:  p.get("RoleSessionName"),
 		WebIdentityToken: p.get("WebIdentityToken"),
 		ProviderID:       p.get("ProviderId"),
-		PolicyARNs:       p.policyARNs(),
-		Policy:           p.get("Policy"),
-		DurationSeconds:  p.get("DurationSeconds"),
 	}
 }
 
