@@ -3,9 +3,9 @@ package sts
 import (
 	"context"
 	"strconv"
-	"strings"
 	"time"
 
+	"idpbridge/idp"
 	"idpbridge/idp/audit"
 	"idpbridge/idp/policy"
 )
@@ -31,7 +31,7 @@ func (s *Service) assumeRoleCall(ctx context.Context, c *call) (any, *Error) {
 }
 
 // inheritedTransitive returns the transitive tags of the calling session.
-func (s *Service) inheritedTransitive(who *caller) []Tag {
+func (s *Service) inheritedTransitive(who *caller) []idp.Tag {
 	if who.session == nil {
 		return nil
 	}
@@ -67,7 +67,7 @@ func (a *assumeRoleSource) validateOwn(v *validation, first bool) {
 	v.opt(req.SourceIdentity, "sourceIdentity", sourceIdentityType)
 }
 
-func (a *assumeRoleSource) requestTags() ([]Tag, []string) {
+func (a *assumeRoleSource) requestTags() ([]idp.Tag, []string) {
 	return requestTags(a.req.Tags), a.req.TransitiveTagKeys
 }
 
@@ -93,16 +93,16 @@ func (a *assumeRoleSource) records(s *Service, c *call, d *decision, out *issued
 }
 
 // requestTags returns the validated tags of a request.
-func requestTags(raw []rawTag) []Tag {
-	out := make([]Tag, 0, len(raw))
+func requestTags(raw []rawTag) []idp.Tag {
+	out := make([]idp.Tag, 0, len(raw))
 	for _, t := range raw {
-		out = append(out, Tag{Key: t.key.v, Value: t.value.v})
+		out = append(out, idp.Tag{Key: t.key.v, Value: t.value.v})
 	}
 	return out
 }
 
 // tagContext sets aws:RequestTag/K, aws:TagKeys and sts:TransitiveTagKeys.
-func tagContext(ctx policy.Context, tags []Tag, transitive []string) {
+func tagContext(ctx policy.Context, tags []idp.Tag, transitive []string) {
 	keys := make([]string, 0, len(tags))
 	for _, t := range tags {
 		ctx.Set("aws:RequestTag/"+t.Key, t.Value)
@@ -133,7 +133,7 @@ func checkSessionPolicy(doc string) *Error {
 // the caller's account, and for a role in another account known to
 // idpbridge, the role owner's copy (STS-SPEC §8).
 func (a *assumeRoleSource) auditRecords(s *Service, c *call, id audit.UserIdentity, callerAccount string,
-	inherited []Tag, g *grant, out *issued, e *Error) []audit.Record {
+	inherited []idp.Tag, g *grant, out *issued, e *Error) []audit.Record {
 	req := a.req
 	p := audit.AssumeRoleParams{
 		RoleARN:         req.RoleARN.v,
@@ -167,10 +167,7 @@ func (a *assumeRoleSource) auditRecords(s *Service, c *call, id audit.UserIdenti
 		o = &x
 	}
 	rec := audit.AssumeRoleEvent(s.auditCall(c, id, callerAccount), p, o, apiError(e))
-	roleAccount := ""
-	if parts := strings.SplitN(req.RoleARN.v, ":", 6); len(parts) == 6 {
-		roleAccount = parts[4]
-	}
+	roleAccount := accountOf(req.RoleARN.v)
 	if _, ours := s.dir.Account(roleAccount); ours && callerAccount != "" && roleAccount != callerAccount {
 		mine, theirs := audit.CrossAccountCopies(rec, callerAccount, roleAccount, s.newID(c), s.newID(c))
 		return []audit.Record{mine, theirs}

@@ -9,6 +9,8 @@ import (
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"idpbridge/idp"
 )
 
 // APIVersion is the only Version the STS speaks.
@@ -76,12 +78,6 @@ type opt struct {
 func (p params) get(name string) opt {
 	v, ok := p[name]
 	return opt{v: v, set: ok}
-}
-
-// Tag is one session tag, key case preserved.
-type Tag struct {
-	Key   string
-	Value string
 }
 
 // rawTag is a Tags.member.N entry before validation.
@@ -394,8 +390,8 @@ func (v *validation) err() *Error {
 // validArn is STS's ARN shape check (STS-SPEC §4c): six colon-separated
 // parts with a partition, a service and a resource.
 func validArn(s string) bool {
-	parts := strings.SplitN(s, ":", 6)
-	return len(parts) == 6 && parts[0] == "arn" && parts[1] != "" && parts[2] != "" && parts[5] != ""
+	_, err := idp.ParseARN(s)
+	return err == nil
 }
 
 func arnInvalid(s string) *Error { return validationError(printable(s, 4096) + " is invalid") }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"idpbridge/idp"
 	"idpbridge/idp/audit"
 	"idpbridge/idp/policy"
 )
@@ -34,7 +35,7 @@ type source interface {
 	otherARNs() []string
 	// requestTags are the session tags and transitive keys passed as
 	// request parameters.
-	requestTags() ([]Tag, []string)
+	requestTags() ([]idp.Tag, []string)
 	// establish establishes who asks. A federated call's credential is
 	// verified here, once the request itself is known to be well formed
 	// (so a malformed request never consumes a SAML assertion).
@@ -76,7 +77,7 @@ type principal struct {
 	passed         bool
 	// tags and transitive are the session tags the identity provider
 	// asserts.
-	tags       []Tag
+	tags       []idp.Tag
 	transitive []string
 	// context adds the keys the credential brings (STS-SPEC §7).
 	context func(policy.Context)
@@ -113,10 +114,10 @@ type decision struct {
 	role    *Role
 	// tags and transitive are the new session tags: passed in the request
 	// or asserted by the identity provider.
-	tags       []Tag
+	tags       []idp.Tag
 	transitive []string
 	// inherited are the transitive tags of a calling session.
-	inherited      []Tag
+	inherited      []idp.Tag
 	inheritedKeys  []string
 	sourceIdentity string
 	duration       time.Duration

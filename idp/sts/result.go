@@ -1,6 +1,10 @@
 package sts
 
-import "time"
+import (
+	"time"
+
+	"idpbridge/idp"
+)
 
 // Credentials are temporary security credentials.
 type Credentials struct {
@@ -16,8 +20,8 @@ type AssumedRole struct {
 	ARN string
 	// ID is <RoleId>:<RoleSessionName>.
 	ID string
-	// RoleARN is the IAM ARN of the role (its path kept).
-	RoleARN string
+	// Role is the IAM ARN of the role (its path kept).
+	Role idp.ARN
 	// SessionName is the role session name.
 	SessionName string
 }
@@ -53,11 +57,13 @@ type WebIdentitySession struct {
 
 // newSession is the session a grant issued as out.
 func newSession(c *call, g *grant, out *issued) Session {
+	// The directory made the role's ARN: it parses.
+	role, _ := idp.ParseARN(g.role.ARN)
 	return Session{
 		RequestID: c.requestID,
 		Credentials: Credentials{AccessKeyID: out.accessKeyID, SecretAccessKey: out.secret, SessionToken: out.token,
 			Expires: out.expiration.UTC()},
-		AssumedRole:      AssumedRole{ARN: out.arn, ID: out.assumedRoleID, RoleARN: g.role.ARN, SessionName: g.sessionName},
+		AssumedRole:      AssumedRole{ARN: out.arn, ID: out.assumedRoleID, Role: role, SessionName: g.sessionName},
 		SourceIdentity:   g.sourceIdentity,
 		PackedPolicySize: g.packedSize(),
 	}

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"idpbridge/attributes"
+	"idpbridge/idp"
 	"idpbridge/idp/audit"
 	"idpbridge/idp/policy"
 	"idpbridge/idp/store"
@@ -140,7 +140,7 @@ func (a *samlSource) base() *baseRequest { return &a.req.baseRequest }
 func (a *samlSource) otherARNs() []string {
 	return []string{a.req.PrincipalARN.v}
 }
-func (a *samlSource) requestTags() ([]Tag, []string) { return nil, nil }
+func (a *samlSource) requestTags() ([]idp.Tag, []string) { return nil, nil }
 
 func (a *samlSource) validateOwn(v *validation, first bool) {
 	if !first {
@@ -172,7 +172,7 @@ func (a *samlSource) establish(ctx context.Context, s *Service, c *call) (*princ
 		return nil, s.denySAML(c, "the assertion has no NameID")
 	}
 	// 8. The Role attribute must list the requested pair (either order).
-	if !rolePairListed(as.Attributes[attributes.AttrRole], req.RoleARN.v, req.PrincipalARN.v) {
+	if !rolePairListed(as.Attributes[idp.AttrRole], req.RoleARN.v, req.PrincipalARN.v) {
 		return nil, s.denySAML(c, "the assertion's Role attribute does not list "+req.RoleARN.v+","+req.PrincipalARN.v)
 	}
 	provider := a.provider
@@ -221,16 +221,16 @@ func (a *samlSource) readAttributes() (*principal, *Error) {
 	attrs := a.assertion.Attributes
 	p := &principal{}
 	a.p = p
-	names := attrs[attributes.AttrRoleSessionName]
+	names := attrs[idp.AttrRoleSessionName]
 	switch {
 	case len(names) == 0:
 		return nil, invalidIdentityToken(msgRoleSessionNameNeeded)
-	case len(names) > 1 || attributes.ValidRoleSessionName(names[0]) != nil:
+	case len(names) > 1 || idp.ValidRoleSessionName(names[0]) != nil:
 		return nil, invalidIdentityToken(msgRoleSessionNameBad)
 	}
 	p.sessionName = names[0]
-	if sis, ok := attrs[attributes.AttrSourceIdentity]; ok {
-		if len(sis) != 1 || attributes.ValidSourceIdentity(sis[0]) != nil {
+	if sis, ok := attrs[idp.AttrSourceIdentity]; ok {
+		if len(sis) != 1 || idp.ValidSourceIdentity(sis[0]) != nil {
 			return nil, invalidIdentityToken(msgSourceIdentityBad)
 		}
 		p.sourceIdentity, p.passed = sis[0], true
@@ -240,12 +240,12 @@ func (a *samlSource) readAttributes() (*principal, *Error) {
 		return nil, e
 	}
 	p.tags, p.transitive = tags, transitive
-	if ds, ok := attrs[attributes.AttrSessionDuration]; ok {
+	if ds, ok := attrs[idp.AttrSessionDuration]; ok {
 		n, err := 0, error(nil)
 		if len(ds) == 1 {
 			n, err = strconv.Atoi(ds[0])
 		}
-		if len(ds) != 1 || err != nil || n < attributes.MinSessionDuration || n > attributes.MaxSessionDuration {
+		if len(ds) != 1 || err != nil || n < idp.MinSessionDuration || n > idp.MaxSessionDuration {
 			// UNCONF: AWS's text for a bad SessionDuration attribute.
 			return nil, invalidIdentityToken("SessionDuration in AuthnResponse must be a number of seconds from 900 to 43200")
 		}
@@ -313,32 +313,32 @@ func rolePairListed(values []string, roleARN, providerARN string) bool {
 }
 
 // samlTags reads the PrincipalTag:<Key> and TransitiveTagKeys attributes.
-func samlTags(attrs map[string][]string) ([]Tag, []string, *Error) {
+func samlTags(attrs map[string][]string) ([]idp.Tag, []string, *Error) {
 	var names []string
 	for name := range attrs {
-		if strings.HasPrefix(name, attributes.AttrPrincipalTagPrefix) {
+		if strings.HasPrefix(name, idp.AttrPrincipalTagPrefix) {
 			names = append(names, name)
 		}
 	}
 	sort.Strings(names)
-	var tags []Tag
+	var tags []idp.Tag
 	for _, name := range names {
-		key := strings.TrimPrefix(name, attributes.AttrPrincipalTagPrefix)
+		key := strings.TrimPrefix(name, idp.AttrPrincipalTagPrefix)
 		vals := attrs[name]
 		// UNCONF: AWS's texts for bad PrincipalTag attributes.
 		if len(vals) != 1 {
 			return nil, nil, invalidIdentityToken("PrincipalTag attribute " + printable(key, 128) + " must have exactly one value")
 		}
-		if attributes.ValidTagKey(key) != nil || attributes.ValidTagValue(vals[0]) != nil {
+		if idp.ValidTagKey(key) != nil || idp.ValidTagValue(vals[0]) != nil {
 			return nil, nil, invalidIdentityToken("PrincipalTag attribute " + printable(key, 128) +
 				` must have a key of 1 to 128 and a value of at most 256 characters of [\p{L}\p{Z}\p{N}_.:/=+\-@]`)
 		}
-		tags = append(tags, Tag{Key: key, Value: vals[0]})
+		tags = append(tags, idp.Tag{Key: key, Value: vals[0]})
 	}
-	if len(tags) > attributes.MaxPrincipalTags {
+	if len(tags) > idp.MaxPrincipalTags {
 		return nil, nil, invalidIdentityToken("The AuthnResponse has more than 50 PrincipalTag attributes")
 	}
-	return tags, attrs[attributes.AttrTransitiveTagKeys], nil
+	return tags, attrs[idp.AttrTransitiveTagKeys], nil
 }
 
 // samlAttributeKeys maps SAML attribute names (the OIDs AWS documents, and
@@ -416,7 +416,7 @@ func (s *Service) samlRecord(c *call, src *samlSource, d *decision, out *issued,
 			p.TransitiveTagKeys = pr.transitive
 		}
 		if p.SourceIdentity == "" {
-			p.SourceIdentity = firstOf(a.Attributes[attributes.AttrSourceIdentity])
+			p.SourceIdentity = firstOf(a.Attributes[idp.AttrSourceIdentity])
 		}
 		if d.duration != 0 {
 			p.DurationSeconds = int(d.duration / time.Second)
@@ -432,7 +432,7 @@ func (s *Service) samlRecord(c *call, src *samlSource, d *decision, out *issued,
 }
 
 // tagMap is tags as a map, nil for none (audit's principalTags).
-func tagMap(tags []Tag) map[string]string {
+func tagMap(tags []idp.Tag) map[string]string {
 	if len(tags) == 0 {
 		return nil
 	}
@@ -445,10 +445,11 @@ func tagMap(tags []Tag) map[string]string {
 
 // accountOf is the account of an ARN, "" when it is not an ARN.
 func accountOf(arn string) string {
-	if parts := strings.SplitN(arn, ":", 6); len(parts) == 6 {
-		return parts[4]
+	a, err := idp.ParseARN(arn)
+	if err != nil {
+		return ""
 	}
-	return ""
+	return a.Account()
 }
 
 func firstOf(v []string) string {
@@ -473,11 +474,8 @@ func (s *Service) denySAML(c *call, reason string, attrs ...any) *Error {
 // arn:aws:iam::123456789012:saml-provider/idpbridge (a role's path is
 // kept), or the ARN itself when it is not of that type.
 func describeARN(arn, typ string) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) == 6 {
-		if name, ok := strings.CutPrefix(parts[5], typ+"/"); ok && name != "" {
-			return "named " + name + " in account " + parts[4]
-		}
+	if a, err := idp.ParseARN(arn); err == nil && a.ResourceType() == typ && a.ResourceID() != "" {
+		return "named " + a.ResourceID() + " in account " + a.Account()
 	}
 	return arn
 }

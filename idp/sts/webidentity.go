@@ -13,7 +13,7 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 
-	"idpbridge/attributes"
+	"idpbridge/idp"
 	"idpbridge/idp/audit"
 	"idpbridge/idp/policy"
 )
@@ -84,7 +84,7 @@ var _ source = (*webSource)(nil)
 func (w *webSource) action() string                                         { return actAssumeRoleWithWebID }
 func (w *webSource) base() *baseRequest                                     { return &w.req.baseRequest }
 func (w *webSource) otherARNs() []string                                    { return nil }
-func (w *webSource) requestTags() ([]Tag, []string)                         { return nil, nil }
+func (w *webSource) requestTags() ([]idp.Tag, []string)                     { return nil, nil }
 func (w *webSource) limit(_ *call, d time.Duration) (time.Duration, *Error) { return d, nil }
 
 func (w *webSource) validateOwn(v *validation, first bool) {
@@ -116,7 +116,7 @@ func (w *webSource) establish(ctx context.Context, s *Service, c *call) (*princi
 	w.p = p
 	if len(claims.SourceIdentity) > 0 {
 		var si string
-		if json.Unmarshal(claims.SourceIdentity, &si) != nil || attributes.ValidSourceIdentity(si) != nil {
+		if json.Unmarshal(claims.SourceIdentity, &si) != nil || idp.ValidSourceIdentity(si) != nil {
 			return nil, invalidIdentityToken(msgTokenSourceID)
 		}
 		p.sourceIdentity, p.passed = si, true
@@ -355,12 +355,12 @@ func stringOrList(raw json.RawMessage) []string {
 }
 
 // tokenTags reads the https://aws.amazon.com/tags claim.
-func tokenTags(raw json.RawMessage) ([]Tag, []string, bool) {
+func tokenTags(raw json.RawMessage) ([]idp.Tag, []string, bool) {
 	var c struct {
 		PrincipalTags     map[string][]string `json:"principal_tags"`
 		TransitiveTagKeys []string            `json:"transitive_tag_keys"`
 	}
-	if json.Unmarshal(raw, &c) != nil || len(c.PrincipalTags) > attributes.MaxPrincipalTags {
+	if json.Unmarshal(raw, &c) != nil || len(c.PrincipalTags) > idp.MaxPrincipalTags {
 		return nil, nil, false
 	}
 	keys := make([]string, 0, len(c.PrincipalTags))
@@ -368,16 +368,16 @@ func tokenTags(raw json.RawMessage) ([]Tag, []string, bool) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	var tags []Tag
+	var tags []idp.Tag
 	for _, k := range keys {
 		vals := c.PrincipalTags[k]
-		if len(vals) != 1 || attributes.ValidTagKey(k) != nil || attributes.ValidTagValue(vals[0]) != nil {
+		if len(vals) != 1 || idp.ValidTagKey(k) != nil || idp.ValidTagValue(vals[0]) != nil {
 			return nil, nil, false
 		}
-		tags = append(tags, Tag{Key: k, Value: vals[0]})
+		tags = append(tags, idp.Tag{Key: k, Value: vals[0]})
 	}
 	for _, k := range c.TransitiveTagKeys {
-		if attributes.ValidTagKey(k) != nil {
+		if idp.ValidTagKey(k) != nil {
 			return nil, nil, false
 		}
 	}

@@ -343,12 +343,11 @@ type stsRoleChoice struct {
 
 func describeSTSRole(r attributes.Role) stsRoleChoice {
 	c := stsRoleChoice{Value: r.Value(), RoleARN: r.RoleARN, RoleName: r.RoleARN, ProviderName: r.ProviderARN}
-	if parts := strings.SplitN(r.RoleARN, ":", 6); len(parts) == 6 {
-		c.Account = parts[4]
-		c.RoleName = parts[5][strings.LastIndexByte(parts[5], '/')+1:]
+	if a, err := idp.ParseARN(r.RoleARN); err == nil {
+		c.Account, c.RoleName = a.Account(), a.ResourceName()
 	}
-	if i := strings.LastIndexByte(r.ProviderARN, '/'); i >= 0 {
-		c.ProviderName = r.ProviderARN[i+1:]
+	if a, err := idp.ParseARN(r.ProviderARN); err == nil {
+		c.ProviderName = a.ResourceName()
 	}
 	return c
 }
