@@ -4,8 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"idpbridge/idp"
 )
 
 // The required-action matrix of a chained AssumeRole (STS-SPEC §5): a
@@ -186,5 +190,114 @@ func matrixCall(t *testing.T, e *testEnv, action string, v matrixVariant, accoun
 	r.result(t, &res)
 	if res.SourceIdentity != "Saanvi" || !strings.HasSuffix(res.AssumedRoleUser.Arn, ":assumed-role/T/t1") {
 		t.Errorf("%s: result %+v", where, res)
+	}
+}
+
+// The required actions of the federated calls: each is decided by the
+// trust policy alone, for the provider as principal. fedVariants say how
+// the trust treats the action under test.
+var fedVariants = []struct {
+	name        string
+	allow, deny bool
+	wantIssued  bool
+}{
+	{name: "trust allows", allow: true, wantIssued: true},
+	{name: "trust lacks it"},
+	{name: "explicit deny in trust", allow: true, deny: true},
+}
+
+// fedGroup expands the action under test: "the action itself" stands for
+// both federated actions.
+func fedGroup(action string) []string {
+	if action == actAssumeRole {
+		return []string{actAssumeRoleWithSAML, actAssumeRoleWithWebID}
+	}
+	return []string{action}
+}
+
+func fedTrust(action string, allow, deny bool) string {
+	var allowed []string
+	for _, a := range []string{actAssumeRoleWithSAML, actAssumeRoleWithWebID, actTagSession, actSetSourceIdentity} {
+		if allow || !contains(fedGroup(action), a) {
+			allowed = append(allowed, a)
+		}
+	}
+	stmts := []map[string]any{{"Effect": "Allow", "Action": allowed,
+		"Principal": map[string]any{"Federated": []string{mySAMLIdP, xyzProvider}}}}
+	if deny {
+		stmts = append(stmts, map[string]any{"Effect": "Deny", "Action": fedGroup(action),
+			"Principal": map[string]any{"Federated": []string{mySAMLIdP, xyzProvider}}})
+	}
+	b, err := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": stmts})
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// TestFederatedRequiredActionMatrix drives AssumeRoleWithSAML and
+// AssumeRoleWithWebIdentity, each carrying a source identity and a tag,
+// for each required action the trust policy allows, lacks or denies.
+func TestFederatedRequiredActionMatrix(t *testing.T) {
+	t.Parallel()
+	key := newJWTKey(t, "k1")
+	jwks := filepath.Join(t.TempDir(), "jwks.json")
+	if err := os.WriteFile(jwks, key.jwks(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var roles strings.Builder
+	for i, action := range matrixActions {
+		for j, v := range fedVariants {
+			fmt.Fprintf(&roles, "      - {name: Fed_%d_%d, trust_policy: %s}\n", i, j, fedTrust(action, v.allow, v.deny))
+		}
+	}
+	e := newSAMLEnvWith(t, `
+saml_recipients: [https://signin.aws.amazon.com/saml]
+accounts:
+  - id: "123456789012"
+    saml_providers:
+      - {name: MySAMLIdP, metadata_file: METADATA_FILE}
+    oidc_providers:
+      - {url: https://xyz.com, client_ids: [ac_oic_client], jwks_file: `+jwks+`}
+    roles:
+`+roles.String())
+	for i, action := range matrixActions {
+		for j, v := range fedVariants {
+			role := fmt.Sprintf("arn:aws:iam::123456789012:role/Fed_%d_%d", i, j)
+			assertion := exampleAssertion(t, func(s *assertionSpec) {
+				setAttr(s, idp.AttrRole, role+","+mySAMLIdP)
+				setAttr(s, idp.AttrPrincipalTagPrefix+"Project", "alpha")
+			})
+			claims := seedToken("Saanvi")
+			claims[ClaimTags] = map[string]any{"principal_tags": map[string][]string{"Project": {"alpha"}}}
+			for _, c := range []struct {
+				name   string
+				params map[string][]string
+				denied string
+			}{
+				{"SAML", samlForm(role, mySAMLIdP, assertion), msgSAMLNotAuthorized},
+				{"web identity", webForm(role, key.sign(t, claims)), msgWebNotAuthorized},
+			} {
+				r := e.do(nil, c.params)
+				if !v.wantIssued {
+					if r.status != http.StatusForbidden || r.code() != CodeAccessDenied || r.message() != c.denied {
+						t.Errorf("%s, %s, %s: got %d %s %q, want AccessDenied %q", c.name, action, v.name, r.status, r.code(), r.message(), c.denied)
+					}
+					continue
+				}
+				if r.status != http.StatusOK {
+					t.Errorf("%s, %s, %s: got %d %s %q, want success", c.name, action, v.name, r.status, r.code(), r.message())
+				}
+			}
+		}
 	}
 }
