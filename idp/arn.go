@@ -1,7 +1,6 @@
 package idp
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 )
@@ -45,19 +44,16 @@ func ParseARN(s string) (ARN, error) {
 
 const arnShape = "an ARN looks like arn:partition:service:region:account:resource"
 
-// errNotARN is what splitARN's errors wrap.
-var errNotARN = errors.New("not an ARN")
-
 // splitARN splits s into its six parts, checking only that it begins with
 // "arn:" and has six colon-separated parts.
 func splitARN(s string) (ARN, error) {
 	rest, ok := strings.CutPrefix(s, "arn:")
 	if !ok {
-		return ARN{}, fmt.Errorf("%s is %w: it does not begin with \"arn:\"; %s", Quote(s), errNotARN, arnShape)
+		return ARN{}, fmt.Errorf("%s is not an ARN: it does not begin with \"arn:\"; %s", Quote(s), arnShape)
 	}
 	p := strings.SplitN(rest, ":", 5)
 	if len(p) != 5 {
-		return ARN{}, fmt.Errorf("%s is %w: it has %d of the 6 colon-separated parts; %s", Quote(s), errNotARN, len(p)+1, arnShape)
+		return ARN{}, fmt.Errorf("%s is not an ARN: it has %d of the 6 colon-separated parts; %s", Quote(s), len(p)+1, arnShape)
 	}
 	return ARN{partition: p[0], service: p[1], region: p[2], account: p[3], resource: p[4]}, nil
 }

@@ -8,8 +8,13 @@ import (
 )
 
 // A Tag is one session tag, or principal tag, as AWS has them: a key and a
-// value. Keys compare case-insensitively in AWS; a Tag does not fold them.
-type Tag struct{ Key, Value string }
+// value. Keys compare case-insensitively in AWS; a Tag keeps the key as
+// given. In JSON it is {"key": ..., "value": ...}, the form of CloudTrail's
+// requestParameters.tags and of the stored STS sessions.
+type Tag struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
 
 // Limits AWS applies to session tags.
 const (
