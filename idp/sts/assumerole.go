@@ -149,7 +149,7 @@ func (a *assumeRoleSource) auditRecords(s *Service, c *call, id audit.UserIdenti
 		p.DurationSeconds = int(g.duration / time.Second)
 	}
 	for _, t := range req.Tags {
-		p.Tags = append(p.Tags, audit.Tag{Key: t.key.v, Value: t.value.v})
+		p.Tags = append(p.Tags, idp.Tag{Key: t.key.v, Value: t.value.v})
 	}
 	p.TransitiveTagKeys = req.TransitiveTagKeys
 	if len(inherited) > 0 {

@@ -132,7 +132,7 @@ func (s *Service) credentials(c *call, g *grant) (*issued, *Error) {
 
 // sessionRecord is the store's record of the session out issued for g.
 func (g *grant) sessionRecord(c *call, out *issued) store.STSSession {
-	rec := store.STSSession{
+	return store.STSSession{
 		AccessKeyID:       out.accessKeyID,
 		AccountID:         g.role.Account,
 		RoleARN:           g.role.ARN,
@@ -144,9 +144,6 @@ func (g *grant) sessionRecord(c *call, out *issued) store.STSSession {
 		IssuedAt:          c.now.Truncate(time.Second),
 		ExpiresAt:         out.expiration,
 		ParentAccessKeyID: g.parentAccessKeyID,
+		Tags:              g.tags,
 	}
-	for _, t := range g.tags {
-		rec.Tags = append(rec.Tags, store.STSTag{Key: t.Key, Value: t.Value})
-	}
-	return rec
 }
