@@ -2,6 +2,7 @@ package sts
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"idpbridge/idp"
@@ -149,8 +150,8 @@ func (s *Service) decide(ctx context.Context, c *call, d *decision) *Error {
 	if e := checkRequestTags(p.tags, p.transitive, nil); e != nil {
 		return e
 	}
-	d.tags = append(reqTags, p.tags...)
-	d.transitive = append(reqTransitive, p.transitive...)
+	d.tags = slices.Concat(reqTags, p.tags)
+	d.transitive = slices.Concat(reqTransitive, p.transitive)
 	d.role, _ = s.dir.RoleByARN(d.req.RoleARN.v)
 	if e := s.authorize(c, d); e != nil {
 		return e
