@@ -36,7 +36,7 @@ type AdminStat struct {
 }
 
 // AdminHome loads the home page from st: the local accounts, the live
-// browser sessions (when st keeps them: AdminSessionCounter), the live
+// browser sessions, the live
 // STS sessions and the last audit digest.
 func (p *IdP) AdminHome(st AdminHomeStore) func(r *http.Request, s idp.Session) (any, error) {
 	return func(r *http.Request, _ idp.Session) (any, error) {
@@ -48,22 +48,16 @@ func (p *IdP) AdminHome(st AdminHomeStore) func(r *http.Request, s idp.Session) 
 			return nil, fmt.Errorf("count users: %w", err)
 		}
 		page.Stats = append(page.Stats, AdminStat{Label: "Local people", Value: strconv.Itoa(n), Path: "/admin/people"})
-		if bs, ok := p.opt.Store.(AdminSessionCounter); ok {
-			n, err := bs.CountLiveBrowserSessions(ctx, now)
-			if err != nil {
-				return nil, fmt.Errorf("count browser sessions: %w", err)
-			}
-			page.Stats = append(page.Stats, AdminStat{Label: "Signed-in browsers", Value: strconv.Itoa(n), Path: "/admin/sessions"})
+		bs, err := p.opt.Store.ListBrowserSessions(ctx, store.BrowserSessionFilter{ActiveAt: now})
+		if err != nil {
+			return nil, fmt.Errorf("list browser sessions: %w", err)
 		}
+		page.Stats = append(page.Stats, AdminStat{Label: "Signed-in browsers", Value: capped(len(bs), store.DefaultBrowserSessionLimit), Path: "/admin/sessions"})
 		sts, err := st.ListSTSSessions(ctx, store.STSSessionFilter{ActiveAt: now, Limit: store.DefaultSTSSessionLimit})
 		if err != nil {
 			return nil, fmt.Errorf("list STS sessions: %w", err)
 		}
-		v := strconv.Itoa(len(sts))
-		if len(sts) >= store.DefaultSTSSessionLimit {
-			v += "+"
-		}
-		page.Stats = append(page.Stats, AdminStat{Label: "Live STS sessions", Value: v, Path: "/admin/sessions"})
+		page.Stats = append(page.Stats, AdminStat{Label: "Live STS sessions", Value: capped(len(sts), store.DefaultSTSSessionLimit), Path: "/admin/sessions"})
 		d, err := st.LastAuditDigest(ctx)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
@@ -79,8 +73,10 @@ func (p *IdP) AdminHome(st AdminHomeStore) func(r *http.Request, s idp.Session) 
 	}
 }
 
-// AdminSessionCounter is a session store that counts live browser
-// sessions.
-type AdminSessionCounter interface {
-	CountLiveBrowserSessions(ctx context.Context, at time.Time) (int, error)
+// capped writes n, with a "+" when it reached the limit of the listing.
+func capped(n, limit int) string {
+	if n >= limit {
+		return strconv.Itoa(n) + "+"
+	}
+	return strconv.Itoa(n)
 }
