@@ -42,5 +42,14 @@ func (m *Main) mountAdmin(cfg *Config, srv *web.Server, webp *webParts, s store.
 	srv.Handle("POST /admin/people/{name}/enable", idp.AdminAction(people.Enable))
 	srv.Handle("POST /admin/people/{name}/password", idp.AdminAction(people.Password))
 	srv.Handle("POST /admin/people/{name}/delete", idp.AdminAction(people.Delete))
+
+	sessions, err := idp.AdminSessions(web.AdminSessionsOptions{Store: s, Audit: ap.Writer})
+	if err != nil {
+		return err
+	}
+	srv.Handle("GET /admin/sessions", idp.AdminPage("sessions", "admin_sessions", sessions.List))
+	srv.Handle("POST /admin/sessions/browser/revoke", idp.AdminAction(sessions.RevokeBrowser))
+	srv.Handle("POST /admin/sessions/sts/revoke", idp.AdminAction(sessions.RevokeSTS))
+	srv.Handle("POST /admin/sessions/revoke-all", idp.AdminAction(sessions.RevokeAll))
 	return nil
 }
