@@ -130,3 +130,76 @@ func browserFetch(t *testing.T, ctx context.Context, route string) (int, string)
 	}
 	return res.Status, res.Code
 }
+
+// TestAdminConsoleInBrowser: an administrator opens /admin/, signs in and
+// lands on the console's home page; from the nav, adds a person on the
+// People page (the notice confirms it), and finds their session on the
+// Sessions page. Each page is saved as a screenshot.
+func TestAdminConsoleInBrowser(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	addr := freeAddr(t)
+	base := "http://" + addr
+	path := writeRawConfig(t, fmt.Sprintf("server:\n  listen: %s\n  base_url: %s\nlog: {level: warn}\n", addr, base))
+	if _, stderr, code := c.run("correct-horse-battery\n", "user", "add", "root", "--group", "idpbridge-admins", "--password-stdin", "--config", path); code != 0 {
+		t.Fatalf("user add: %s", stderr)
+	}
+	serveMain(t, c, path, func(m *Main, base string) {
+		ctx := browsertest.New(t)
+		fail := func(step string, err error) {
+			t.Helper()
+			page, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("main")))
+			t.Fatalf("%s: %v\n%s", step, err, page)
+		}
+		err := chromedp.Do(ctx,
+			chromedp.Navigate(base+"/admin/"),
+			chromedp.WaitVisible(chromedp.CSS("#username")),
+			chromedp.SendKeys(chromedp.CSS("#username"), "root"),
+			chromedp.SendKeys(chromedp.CSS("#password"), "correct-horse-battery"),
+			chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
+			chromedp.WaitVisible(chromedp.CSS(".admin-stats")),
+		)
+		if err != nil {
+			fail("sign in to /admin/", err)
+		}
+		if link, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("header .admin-link"))); link != "Admin" {
+			t.Errorf("the header's admin link says %q", link)
+		}
+		browsertest.Screenshot(t, ctx, "home")
+
+		err = chromedp.Do(ctx,
+			chromedp.Click(chromedp.CSS(`.adminnav a[href="/admin/people"]`)),
+			chromedp.WaitVisible(chromedp.CSS("#add")),
+			chromedp.SendKeys(chromedp.CSS("#username"), "diego"),
+			chromedp.SendKeys(chromedp.CSS("#password"), "diego-password-1"),
+			chromedp.SendKeys(chromedp.CSS("#password2"), "diego-password-1"),
+			chromedp.SendKeys(chromedp.CSS("#groups"), "AWS-Dev"),
+			chromedp.SendKeys(chromedp.CSS("#attributes"), "mail=diego.ramirez@example.com"),
+			chromedp.Submit(chromedp.CSS("#attributes")),
+			chromedp.WaitVisible(chromedp.CSS(".notice")),
+		)
+		if err != nil {
+			fail("add diego", err)
+		}
+		if n, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".notice"))); n != "Added diego." {
+			t.Errorf("notice %q", n)
+		}
+		if cur, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`.adminnav a[aria-current="page"]`))); cur != "People" {
+			t.Errorf("the nav marks %q current on a person's page", cur)
+		}
+		browsertest.Screenshot(t, ctx, "person")
+
+		err = chromedp.Do(ctx,
+			chromedp.Click(chromedp.CSS(`.adminnav a[href="/admin/sessions"]`)),
+			chromedp.WaitVisible(chromedp.CSS("h1")),
+		)
+		if err != nil {
+			fail("open sessions", err)
+		}
+		text, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+		if !strings.Contains(text, "Browser sessions") || !strings.Contains(text, "root") || !strings.Contains(text, "STS sessions") {
+			t.Errorf("the sessions page shows:\n%s", text)
+		}
+		browsertest.Screenshot(t, ctx, "sessions")
+	})
+}
