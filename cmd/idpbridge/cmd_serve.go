@@ -88,6 +88,9 @@ func (c *serveCommand) run(ctx context.Context, m *Main) error {
 	srv.Handle("POST /admin/api/policy/simulate", webp.IdP.AdminAPI(simulate.Simulate(simulate.HandlerConfig{
 		Principals: stsPrincipals{svc.Directory()},
 	})))
+	if err := m.mountAdmin(cfg, srv, webp, s, ap); err != nil {
+		return err
+	}
 	srv.Handle(web.AdminAPIFallback, webp.IdP.AdminAPINotFound(srv))
 
 	ln, err := net.Listen("tcp", cfg.Server.Listen)

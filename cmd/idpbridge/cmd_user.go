@@ -37,17 +37,7 @@ func (u *userArg) args(pos []string) error {
 	return nil
 }
 
-func validUsername(name string) error {
-	if name == "" || len(name) > 128 {
-		return errors.New("a user name has 1 to 128 characters")
-	}
-	for _, r := range name {
-		if r < 0x21 || r == 0x7f {
-			return fmt.Errorf("user name %q contains a space or control character", name)
-		}
-	}
-	return nil
-}
+func validUsername(name string) error { return local.ValidUsername(name) }
 
 // readPassword reads one line from r. An empty line is refused.
 func readPassword(r io.Reader) (string, error) {

@@ -27,6 +27,9 @@ type WebSessionStore interface {
 	// DeleteBrowserSessions deletes every session that expired, or was
 	// revoked, before before, and returns how many.
 	DeleteBrowserSessions(ctx context.Context, before time.Time) (int, error)
+	// ListBrowserSessions returns the sessions matching f, newest first (by
+	// CreatedAt, then IDHash).
+	ListBrowserSessions(ctx context.Context, f BrowserSessionFilter) ([]BrowserSession, error)
 
 	// RecordLoginFailure records one failed sign-in counted against key
 	// (an account or a client address, as the caller names them).
@@ -75,6 +78,23 @@ type BrowserSession struct {
 	// zero while it is not revoked.
 	RevokedAt time.Time
 }
+
+// BrowserSessionFilter selects sessions for ListBrowserSessions. Empty
+// fields match everything.
+type BrowserSessionFilter struct {
+	// Connector and Username name the account; Username is compared
+	// case-insensitively.
+	Connector string
+	Username  string
+	// ActiveAt, when set, keeps only sessions neither revoked nor expired
+	// at that time.
+	ActiveAt time.Time
+	// Limit caps the result; 0 means DefaultBrowserSessionLimit.
+	Limit int
+}
+
+// DefaultBrowserSessionLimit is the ListBrowserSessions cap when Limit is 0.
+const DefaultBrowserSessionLimit = 1000
 
 // LoginLimit is one rate-limit bucket of ReserveLoginAttempt: a key (an
 // account or a client address, as the caller names them) and the most

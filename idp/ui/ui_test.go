@@ -62,3 +62,34 @@ func TestRenderErrorLeavesNoHalfPage(t *testing.T) {
 		t.Fatalf("half page written: %d %q", rec.Code, rec.Body.String())
 	}
 }
+
+// TestIsAdmin: the header's Admin link follows an IsAdmin method or an
+// Admin field of the page's data, and nothing else.
+func TestIsAdmin(t *testing.T) {
+	t.Parallel()
+	type field struct{ Admin bool }
+	type notBool struct{ Admin string }
+	for _, tc := range []struct {
+		data any
+		want bool
+	}{
+		{field{Admin: true}, true},
+		{&field{Admin: true}, true},
+		{field{}, false},
+		{(*field)(nil), false},
+		{notBool{Admin: "yes"}, false},
+		{ErrorPage{User: "alice"}, false},
+		{adminMethod(true), true},
+		{adminMethod(false), false},
+		{nil, false},
+		{"admin", false},
+	} {
+		if got := isAdmin(tc.data); got != tc.want {
+			t.Errorf("isAdmin(%#v) = %v, want %v", tc.data, got, tc.want)
+		}
+	}
+}
+
+type adminMethod bool
+
+func (a adminMethod) IsAdmin() bool { return bool(a) }

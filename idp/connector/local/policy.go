@@ -61,3 +61,21 @@ func (p PasswordPolicy) Check(password string) error {
 func IsCommonPassword(password string) bool {
 	return commonPasswords[strings.ToLower(password)]
 }
+
+// MaxUsernameBytes bounds a local user name.
+const MaxUsernameBytes = 128
+
+// ValidUsername returns nil when name may name a local account: 1 to
+// MaxUsernameBytes bytes, with no space or control character; the error
+// says what is wrong.
+func ValidUsername(name string) error {
+	if name == "" || len(name) > MaxUsernameBytes {
+		return fmt.Errorf("a user name has 1 to %d characters", MaxUsernameBytes)
+	}
+	for _, r := range name {
+		if r < 0x21 || r == 0x7f {
+			return fmt.Errorf("user name %q contains a space or control character", name)
+		}
+	}
+	return nil
+}

@@ -85,6 +85,55 @@ func (o ops) DeleteBrowserSessions(ctx context.Context, before time.Time) (int, 
 	return int(tag.RowsAffected()), nil
 }
 
+func (o ops) ListBrowserSessions(ctx context.Context, f store.BrowserSessionFilter) ([]store.BrowserSession, error) {
+	q := `SELECT ` + sessionColumns + ` FROM browser_sessions WHERE true`
+	var args []any
+	if f.Connector != "" {
+		args = append(args, f.Connector)
+		q += fmt.Sprintf(` AND connector = $%d`, len(args))
+	}
+	if f.Username != "" {
+		args = append(args, strings.ToLower(f.Username))
+		q += fmt.Sprintf(` AND username_key = $%d`, len(args))
+	}
+	if !f.ActiveAt.IsZero() {
+		args = append(args, f.ActiveAt)
+		q += fmt.Sprintf(` AND revoked_at IS NULL AND expires_at > $%d`, len(args))
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = store.DefaultBrowserSessionLimit
+	}
+	args = append(args, limit)
+	q += fmt.Sprintf(` ORDER BY created_at DESC, id_hash LIMIT $%d`, len(args))
+	rows, err := o.q.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list browser sessions: %w", err)
+	}
+	defer rows.Close()
+	var out []store.BrowserSession
+	for rows.Next() {
+		var (
+			s        store.BrowserSession
+			identity string
+			revoked  *time.Time
+		)
+		if err := rows.Scan(&s.IDHash, &s.Username, &s.Connector, &identity, &s.CreatedAt, &s.AuthnInstant, &s.ExpiresAt, &revoked); err != nil {
+			return nil, fmt.Errorf("list browser sessions: %w", err)
+		}
+		s.Identity = []byte(identity)
+		s.CreatedAt, s.AuthnInstant, s.ExpiresAt = s.CreatedAt.UTC(), s.AuthnInstant.UTC(), s.ExpiresAt.UTC()
+		if revoked != nil {
+			s.RevokedAt = revoked.UTC()
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list browser sessions: %w", err)
+	}
+	return out, nil
+}
+
 func (o ops) RecordLoginFailure(ctx context.Context, key string, at time.Time) error {
 	if _, err := o.q.Exec(ctx, `INSERT INTO login_failures (key, at) VALUES ($1, $2)`, key, at); err != nil {
 		return fmt.Errorf("record login failure: %w", err)

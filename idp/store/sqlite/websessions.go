@@ -87,6 +87,56 @@ func (o ops) DeleteBrowserSessions(ctx context.Context, before time.Time) (int, 
 	return int(n), err
 }
 
+func (o ops) ListBrowserSessions(ctx context.Context, f store.BrowserSessionFilter) ([]store.BrowserSession, error) {
+	q := `SELECT ` + sessionColumns + ` FROM browser_sessions WHERE 1=1`
+	var args []any
+	if f.Connector != "" {
+		q += ` AND connector = ?`
+		args = append(args, f.Connector)
+	}
+	if f.Username != "" {
+		q += ` AND username_key = ?`
+		args = append(args, strings.ToLower(f.Username))
+	}
+	if !f.ActiveAt.IsZero() {
+		q += ` AND revoked_at IS NULL AND expires_at > ?`
+		args = append(args, micros(f.ActiveAt))
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = store.DefaultBrowserSessionLimit
+	}
+	q += ` ORDER BY created_at DESC, id_hash LIMIT ?`
+	args = append(args, limit)
+	rows, err := o.q.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list browser sessions: %w", err)
+	}
+	defer rows.Close()
+	var out []store.BrowserSession
+	for rows.Next() {
+		var (
+			s                       store.BrowserSession
+			identity                string
+			created, authn, expires int64
+			revoked                 sql.NullInt64
+		)
+		if err := rows.Scan(&s.IDHash, &s.Username, &s.Connector, &identity, &created, &authn, &expires, &revoked); err != nil {
+			return nil, fmt.Errorf("list browser sessions: %w", err)
+		}
+		s.Identity = []byte(identity)
+		s.CreatedAt, s.AuthnInstant, s.ExpiresAt = fromMicros(created), fromMicros(authn), fromMicros(expires)
+		if revoked.Valid {
+			s.RevokedAt = fromMicros(revoked.Int64)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list browser sessions: %w", err)
+	}
+	return out, nil
+}
+
 func (o ops) RecordLoginFailure(ctx context.Context, key string, at time.Time) error {
 	if _, err := o.q.ExecContext(ctx, `INSERT INTO login_failures (key, at) VALUES (?, ?)`, key, micros(at)); err != nil {
 		return fmt.Errorf("record login failure: %w", err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -26,6 +27,7 @@ func runWebSessions(t *testing.T, newStore NewStore) {
 		{"SessionRevokeUser", testSessionRevokeUser},
 		{"SessionRevokeUserInTx", testSessionRevokeUserInTx},
 		{"SessionDelete", testSessionDelete},
+		{"SessionList", testSessionList},
 		{"LoginFailures", testLoginFailures},
 		{"LoginFailuresConcurrent", testLoginFailuresConcurrent},
 		{"LoginFailuresDelete", testLoginFailuresDelete},
@@ -313,5 +315,58 @@ func testLoginFailuresDelete(t *testing.T, s store.Store) {
 	got, err := s.RecentLoginFailures(ctx, "k", t0.Add(-24*time.Hour), 10)
 	if err != nil || len(got) != 2 || !got[1].Equal(t0) {
 		t.Fatalf("after delete: %v, %v; want the failures at t0 and later", got, err)
+	}
+}
+
+// testSessionList: ListBrowserSessions filters by account (the name in any
+// case) and liveness, newest first, and caps the result.
+func testSessionList(t *testing.T, s store.Store) {
+	a1, a2, b1 := session("a1", "Alice"), session("a2", "alice"), session("b1", "bob")
+	a2.CreatedAt = t0.Add(time.Minute)
+	b1.CreatedAt = t0.Add(2 * time.Minute)
+	expired := session("a3", "alice")
+	expired.ExpiresAt = t0.Add(time.Hour)
+	expired.CreatedAt = t0.Add(-time.Minute)
+	ldap := session("l1", "alice")
+	ldap.Connector = "ldap"
+	ldap.CreatedAt = t0.Add(-2 * time.Minute)
+	for _, sess := range []store.BrowserSession{a1, a2, b1, expired, ldap} {
+		if err := s.CreateBrowserSession(ctx, sess); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.RevokeBrowserSession(ctx, idHash("a1"), t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	names := func(f store.BrowserSessionFilter) string {
+		t.Helper()
+		got, err := s.ListBrowserSessions(ctx, f)
+		if err != nil {
+			t.Fatalf("ListBrowserSessions(%+v): %v", f, err)
+		}
+		var out []string
+		for _, g := range got {
+			for _, id := range []string{"a1", "a2", "a3", "b1", "l1"} {
+				if string(g.IDHash) == string(idHash(id)) {
+					out = append(out, id)
+				}
+			}
+		}
+		return strings.Join(out, ",")
+	}
+	for _, tc := range []struct {
+		f    store.BrowserSessionFilter
+		want string
+	}{
+		{store.BrowserSessionFilter{}, "b1,a2,a1,a3,l1"},
+		{store.BrowserSessionFilter{Connector: "local", Username: "ALICE"}, "a2,a1,a3"},
+		{store.BrowserSessionFilter{Connector: "local", Username: "alice", ActiveAt: t0.Add(2 * time.Hour)}, "a2"},
+		{store.BrowserSessionFilter{ActiveAt: t0.Add(2 * time.Hour)}, "b1,a2,l1"},
+		{store.BrowserSessionFilter{Connector: "ldap"}, "l1"},
+		{store.BrowserSessionFilter{Limit: 2}, "b1,a2"},
+	} {
+		if got := names(tc.f); got != tc.want {
+			t.Errorf("ListBrowserSessions(%+v) = %s, want %s", tc.f, got, tc.want)
+		}
 	}
 }
