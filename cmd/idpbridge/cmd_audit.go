@@ -62,7 +62,7 @@ func (c *auditLookupCommand) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.q.Principal, "principal", "", "only events of this caller (`ARN`, or connector:user for IdP events)")
 	fs.StringVar(&c.q.Role, "role", "", "only events concerning this role `ARN`")
 	fs.StringVar(&c.q.Event, "event", "", "only events with this event `NAME` (AssumeRole, SignIn, ...)")
-	fs.StringVar(&c.q.Error, "error", "", "only failed events with this error `CODE`, or any failure with \"any\"")
+	fs.StringVar(&c.q.Error, "error", "", "only failed events with this error `CODE`, any failure with \"any\", only successes with \"none\"")
 	fs.Var(&c.since, "since", "only events at or after this `TIME`, "+timeFlagHelp)
 	fs.Var(&c.until, "until", "only events before this `TIME`")
 	fs.IntVar(&c.q.Limit, "limit", audit.DefaultLimit, fmt.Sprintf("at most `N` events (up to %d)", audit.MaxLimit))
