@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 
+	"idpbridge/idp/audit"
 	"idpbridge/idp/signing"
 	"idpbridge/idp/store"
 	"idpbridge/idp/web"
@@ -16,6 +17,7 @@ import (
 // certificate for the base URL's host.
 func (m *Main) mountAdminAudit(srv *web.Server, webp *webParts, cfg *Config, s store.Store, kek []byte, trail web.TrailAppender) error {
 	web.NewAdminAudit(webp.IdP, s, trail).Mount(srv)
+	srv.Handle("GET /admin/api/events/timeline", webp.IdP.AdminAPI(audit.TimelineEvents(s, s, m.Now)))
 	alg, err := signing.ParseAlgorithm(cfg.Keys.Algorithm)
 	if err != nil {
 		return fmt.Errorf("keys.algorithm: %w", err)

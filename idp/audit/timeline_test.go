@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"idpbridge/idp"
 	"idpbridge/idp/store"
 )
 
@@ -267,6 +270,45 @@ func TestLoadTimeline(t *testing.T) {
 		}
 		if _, err := LoadTimeline(ctx, s, nil, TimelineQuery{}, testNow); !errors.Is(err, ErrBadQuery) {
 			t.Fatalf("no source identity: %v", err)
+		}
+	})
+}
+
+// TestTimelineEvents: the API reads source-identity, since and until, and
+// names a bad or unknown parameter as the caller's error.
+func TestTimelineEvents(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, s store.Store) {
+		f := diegoTrail()
+		recs := make([]Record, len(f.events))
+		for i, e := range f.events {
+			recs[i] = e.Record
+		}
+		if err := NewWriter(s, WriterOptions{Logger: quietLogger()}).Log(context.Background(), recs...); err != nil {
+			t.Fatal(err)
+		}
+		h := TimelineEvents(s, s, func() time.Time { return testNow.Add(time.Hour) })
+		get := func(q string) (any, error) {
+			r, _ := http.NewRequest("GET", "/admin/api/events/timeline?"+q, nil)
+			return h(r)
+		}
+		v, err := get("source-identity=" + diegoSI)
+		if tl, ok := v.(*Timeline); err != nil || !ok || len(tl.Roots) != 4 {
+			t.Fatalf("timeline = %#v, %v", v, err)
+		}
+		v, err = get("source-identity=" + diegoSI + "&since=" + url.QueryEscape(testNow.Add(8*time.Minute).Format(time.RFC3339)))
+		if tl, ok := v.(*Timeline); err != nil || !ok || len(tl.Roots) != 2 {
+			t.Fatalf("timeline since minute 8 = %#v, %v", v, err)
+		}
+		for q, want := range map[string]string{
+			"":                                      "needs a source identity",
+			"source_identity=x":                     `unknown parameter "source_identity"`,
+			"source-identity=x&since=tomorrow":      `time "tomorrow"`,
+			"source-identity=x&since=-1h&until=-2h": "since must be before until",
+		} {
+			if _, err := get(q); idp.ErrorCode(err) != idp.EInvalid || !strings.Contains(err.Error(), want) {
+				t.Errorf("?%s: %v, want invalid with %q", q, err, want)
+			}
 		}
 	})
 }
