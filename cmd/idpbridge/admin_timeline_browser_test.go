@@ -44,7 +44,7 @@ sts:
                 Principal: {Federated: "arn:aws:iam::123456789012:saml-provider/idpbridge"}
                 Action: [sts:AssumeRoleWithSAML, sts:SetSourceIdentity, sts:TagSession]
           policies:
-            - {name: chain, document: {Version: "2012-10-17", Statement: [{Effect: Allow, Action: sts:AssumeRole, Resource: "arn:aws:iam::123456789012:role/Chain"}]}}
+            - {name: chain, document: {Version: "2012-10-17", Statement: [{Effect: Allow, Action: [sts:AssumeRole, sts:SetSourceIdentity], Resource: "arn:aws:iam::123456789012:role/Chain"}]}}
         - name: Chain
           trust_policy:
             Version: "2012-10-17"
