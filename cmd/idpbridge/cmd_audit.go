@@ -46,6 +46,7 @@ type auditLookupCommand struct {
 	q            audit.Query
 	since, until timeFlag
 	asJSON       bool
+	tree         bool
 }
 
 func init() { register("audit lookup", func() command { return &auditLookupCommand{} }) }
@@ -62,12 +63,14 @@ func (c *auditLookupCommand) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.q.Principal, "principal", "", "only events of this caller (`ARN`, or connector:user for IdP events)")
 	fs.StringVar(&c.q.Role, "role", "", "only events concerning this role `ARN`")
 	fs.StringVar(&c.q.Event, "event", "", "only events with this event `NAME` (AssumeRole, SignIn, ...)")
-	fs.StringVar(&c.q.Error, "error", "", "only failed events with this error `CODE`, or any failure with \"any\"")
+	fs.StringVar(&c.q.Error, "error", "", "only failed events with this error `CODE`, any failure with \"any\", only successes with \"none\"")
 	fs.Var(&c.since, "since", "only events at or after this `TIME`, "+timeFlagHelp)
 	fs.Var(&c.until, "until", "only events before this `TIME`")
 	fs.IntVar(&c.q.Limit, "limit", audit.DefaultLimit, fmt.Sprintf("at most `N` events (up to %d)", audit.MaxLimit))
 	fs.StringVar(&c.q.Cursor, "cursor", "", "continue after the previous page (the `CURSOR` it printed)")
 	fs.BoolVar(&c.asJSON, "json", false, `print {"events":[...CloudTrail records...],"next":"CURSOR"}`)
+	fs.BoolVar(&c.tree, "tree", false, "with --source-identity: print the timeline as a tree of sign-ins, assertions and\n"+
+		"sessions, chained sessions under the session that called them (with --json: the tree as JSON)")
 }
 
 func (c *auditLookupCommand) run(ctx context.Context, m *Main) error {
@@ -81,6 +84,9 @@ func (c *auditLookupCommand) run(ctx context.Context, m *Main) error {
 	}
 	if c.q.Limit < 1 || c.q.Limit > audit.MaxLimit {
 		return usagef("--limit must be from 1 to %d", audit.MaxLimit)
+	}
+	if c.tree {
+		return c.runTree(ctx, m)
 	}
 	_, s, err := m.openExisting(ctx, c.configPath, false)
 	if err != nil {
@@ -127,6 +133,90 @@ func (c *auditLookupCommand) run(ctx context.Context, m *Main) error {
 		fmt.Fprintf(m.Stderr, "more events match: add --cursor %s\n", page.Next)
 	}
 	return nil
+}
+
+// runTree prints the timeline of --source-identity.
+func (c *auditLookupCommand) runTree(ctx context.Context, m *Main) error {
+	switch {
+	case c.q.SourceIdentity == "":
+		return usagef("audit lookup: --tree needs --source-identity")
+	case c.q.Principal != "" || c.q.Role != "" || c.q.Event != "" || c.q.Error != "" || c.q.Cursor != "":
+		return usagef("audit lookup: --tree takes only --source-identity, --since and --until")
+	}
+	_, s, err := m.openExisting(ctx, c.configPath, false)
+	if err != nil {
+		return err
+	}
+	t, err := audit.LoadTimeline(ctx, s, s, audit.TimelineQuery{SourceIdentity: c.q.SourceIdentity, Since: c.q.Since, Until: c.q.Until}, m.Now())
+	if errors.Is(err, audit.ErrBadQuery) {
+		return usagef("audit lookup: %v", err)
+	}
+	if err != nil {
+		return err
+	}
+	if c.asJSON {
+		enc := json.NewEncoder(m.Stdout)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		return enc.Encode(t)
+	}
+	if len(t.Roots) == 0 {
+		fmt.Fprintf(m.Stderr, "no events of source identity %s\n", c.q.SourceIdentity)
+		return nil
+	}
+	printTimeline(m.Stdout, t.Roots, "")
+	if t.Truncated {
+		fmt.Fprintf(m.Stderr, "only the newest %d events are shown: narrow the window with --since and --until\n", t.Events)
+	}
+	return nil
+}
+
+// printTimeline writes nodes as an indented tree, one line each.
+func printTimeline(w io.Writer, nodes []*audit.TimelineNode, indent string) {
+	for i, n := range nodes {
+		branch, next := "├─ ", "│  "
+		if i == len(nodes)-1 {
+			branch, next = "└─ ", "   "
+		}
+		fmt.Fprintf(w, "%s%s%s\n", indent, branch, cell(timelineLine(n)))
+		printTimeline(w, n.Children, indent+next)
+	}
+}
+
+// timelineLine is one node of the tree: when, what, who or which role,
+// the session's key and state, the outcome.
+func timelineLine(n *audit.TimelineNode) string {
+	var b strings.Builder
+	b.WriteString(n.Time.UTC().Format(time.RFC3339))
+	event := n.Event
+	if n.Kind == audit.NodeStoredSession {
+		event = "session (no event in the trail)"
+	}
+	b.WriteString(" " + event)
+	switch n.Kind {
+	case audit.NodeSignIn, audit.NodeAssertion:
+		b.WriteString(" " + n.Who)
+		if n.SourceAddress != "" {
+			b.WriteString(" from " + n.SourceAddress)
+		}
+	default:
+		if n.Role != "" {
+			b.WriteString(" " + n.Role)
+		}
+	}
+	if n.SessionName != "" && n.Kind != audit.NodeAssertion {
+		b.WriteString(" session " + n.SessionName)
+	}
+	if n.AccessKeyID != "" {
+		b.WriteString(" key " + n.AccessKeyID)
+	}
+	if n.State != "" {
+		b.WriteString(" (" + n.State + ")")
+	}
+	if n.ErrorCode != "" {
+		b.WriteString(" FAILED " + n.ErrorCode)
+	}
+	return b.String()
 }
 
 // who names the caller of an event for the table: the principal ARN of

@@ -149,6 +149,30 @@ func testAuditCLI(t *testing.T, pg bool) {
 	if err := json.Unmarshal([]byte(out), &page); code != 0 || err != nil || len(page.Events) != 1 || page.Events[0].EventID != "e4" {
 		t.Fatalf("audit lookup --error any --json = %d\n%s", code, out)
 	}
+	out, _, code = c.run("", "audit", "lookup", "--error", "none", "--json", "--config", path)
+	page.Events = nil
+	if err := json.Unmarshal([]byte(out), &page); code != 0 || err != nil || len(page.Events) < 5 {
+		t.Fatalf("audit lookup --error none --json = %d\n%s", code, out)
+	}
+	for _, e := range page.Events {
+		if e.ErrorCode != "" {
+			t.Fatalf("audit lookup --error none lists %s, which failed", e.EventID)
+		}
+	}
+	// The tree: Saanvi's three AssumeRole calls by an IAM user are three roots.
+	out, stderr, code = c.run("", "audit", "lookup", "--source-identity", "Saanvi", "--tree", "--config", path)
+	if code != 0 || strings.Count(out, "└─ ")+strings.Count(out, "├─ ") != 3 || strings.Count(out, "\n") != 3 ||
+		!strings.Contains(out, "2026-01-10T09:02:00Z AssumeRole arn:aws:iam::123456789012:role/Prod session Saanvi") {
+		t.Fatalf("audit lookup --tree = %d\n%s%s", code, out, stderr)
+	}
+	out, _, code = c.run("", "audit", "lookup", "--source-identity", "Saanvi", "--tree", "--json", "--config", path)
+	var tree audit.Timeline
+	if err := json.Unmarshal([]byte(out), &tree); code != 0 || err != nil || len(tree.Roots) != 3 || tree.SourceIdentity != "Saanvi" {
+		t.Fatalf("audit lookup --tree --json = %d\n%s", code, out)
+	}
+	if _, stderr, code = c.run("", "audit", "lookup", "--tree", "--config", path); code != 2 || !strings.Contains(stderr, "--tree needs --source-identity") {
+		t.Fatalf("audit lookup --tree without --source-identity = %d\n%s", code, stderr)
+	}
 	out, stderr, code = c.run("", "audit", "lookup", "--since", "2026-02-01", "--until", "2026-03-01", "--limit", "2", "--config", path)
 	next := regexp.MustCompile(`--cursor (\S+)`).FindStringSubmatch(stderr)
 	if code != 0 || strings.Count(out, "\n") != 3 || next == nil {

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -33,7 +31,7 @@ func (c *keysListCommand) run(ctx context.Context, m *Main) error {
 	if err != nil {
 		return err
 	}
-	keys, err := s.ListSigningKeys(ctx)
+	keys, err := sso.ListKeyInfo(ctx, s)
 	if err != nil {
 		return err
 	}
@@ -41,16 +39,10 @@ func (c *keysListCommand) run(ctx context.Context, m *Main) error {
 	fmt.Fprintln(tw, "ID\tSTATE\tCREATED\tEXPIRES\tSTORAGE")
 	for _, k := range keys {
 		expires := "?"
-		if b, _ := pem.Decode(k.CertPEM); b != nil {
-			if cert, err := x509.ParseCertificate(b.Bytes); err == nil {
-				expires = cert.NotAfter.UTC().Format("2006-01-02")
-			}
+		if !k.Expires.IsZero() {
+			expires = k.Expires.Format("2006-01-02")
 		}
-		storage := "sealed in database"
-		if k.KeyFile != "" {
-			storage = "file " + k.KeyFile
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", k.ID, k.State, k.CreatedAt.Format("2006-01-02 15:04"), expires, storage)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", k.ID, k.State, k.Created.Format("2006-01-02 15:04"), expires, k.Storage())
 	}
 	return tw.Flush()
 }

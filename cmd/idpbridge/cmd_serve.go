@@ -91,6 +91,9 @@ func (c *serveCommand) run(ctx context.Context, m *Main) error {
 	if err := m.mountAdmin(cfg, srv, webp, s, ap); err != nil {
 		return err
 	}
+	if err := m.mountAdminAudit(srv, webp, cfg, s, kek, ap.Writer); err != nil {
+		return err
+	}
 	srv.Handle(web.AdminAPIFallback, webp.IdP.AdminAPINotFound(srv))
 
 	ln, err := net.Listen("tcp", cfg.Server.Listen)

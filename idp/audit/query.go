@@ -33,7 +33,8 @@ type Query struct {
 	Role string
 	// Event is an eventName.
 	Event string
-	// Error is an errorCode, or "any" for every failed event.
+	// Error is an errorCode, "any" for every failed event, or "none" for
+	// every successful one.
 	Error string
 	// Since and Until bound the event time: Since <= t < Until; zero means
 	// unbounded.
@@ -168,8 +169,11 @@ func (q Query) storeQuery() (store.AuditQuery, error) {
 		Until:          q.Until,
 		Limit:          q.Limit,
 	}
-	if strings.EqualFold(q.Error, "any") || q.Error == store.AnyError {
+	switch {
+	case strings.EqualFold(q.Error, "any") || q.Error == store.AnyError:
 		sq.ErrorCode = store.AnyError
+	case strings.EqualFold(q.Error, "none") || q.Error == store.NoError:
+		sq.ErrorCode = store.NoError
 	}
 	switch {
 	case q.Limit == 0:

@@ -140,6 +140,16 @@ func TestLookup(t *testing.T) {
 				t.Fatalf("event %s has no error", e.Record.EventID)
 			}
 		}
+		// error=none: the successes only, the other 30.
+		page, err = Lookup(ctx, s, Query{Error: "none", Limit: 100})
+		if err != nil || len(page.Events) != 30 || page.Next != "" {
+			t.Fatalf("no error = %d events, next %q, %v; want the 30 successes", len(page.Events), page.Next, err)
+		}
+		for _, e := range page.Events {
+			if e.Record.ErrorCode != "" {
+				t.Fatalf("event %s failed with %s", e.Record.EventID, e.Record.ErrorCode)
+			}
+		}
 		if _, err := Lookup(ctx, s, Query{Cursor: "garbage!"}); !errors.Is(err, ErrBadQuery) {
 			t.Fatalf("bad cursor: %v", err)
 		}

@@ -149,6 +149,9 @@ func (p AuditPos) Less(q AuditPos) bool {
 // AnyError matches every event that failed (AuditQuery.ErrorCode).
 const AnyError = "*"
 
+// NoError matches every event that succeeded (AuditQuery.ErrorCode).
+const NoError = "-"
+
 // AuditQuery selects events. Empty fields do not filter; the filters that
 // are set must all match.
 type AuditQuery struct {
@@ -157,8 +160,8 @@ type AuditQuery struct {
 	Principal      string
 	RoleARN        string
 	Name           string
-	// ErrorCode matches the error code exactly, or any error when it is
-	// AnyError.
+	// ErrorCode matches the error code exactly, any error when it is
+	// AnyError, and no error (a success) when it is NoError.
 	ErrorCode string
 	// Since and Until bound EventTime: Since <= EventTime < Until. Zero
 	// means unbounded.

@@ -80,6 +80,8 @@ func (o ops) LookupAuditEvents(ctx context.Context, q store.AuditQuery) ([]store
 	case "":
 	case store.AnyError:
 		where = append(where, "error_code IS NOT NULL")
+	case store.NoError:
+		where = append(where, "error_code IS NULL")
 	default:
 		where = append(where, "error_code = ?")
 		args = append(args, q.ErrorCode)

@@ -156,6 +156,8 @@ func testAuditLookupFilters(t *testing.T, s store.Store) {
 		{"event name", store.AuditQuery{Name: "AssumeRole"}, []string{"a2", "a1"}},
 		{"error code", store.AuditQuery{ErrorCode: "AccessDenied"}, []string{"a2"}},
 		{"any error", store.AuditQuery{ErrorCode: store.AnyError}, []string{"b2", "a2"}},
+		{"no error", store.AuditQuery{ErrorCode: store.NoError}, []string{"n1", "b1", "a1"}},
+		{"no error combines", store.AuditQuery{ErrorCode: store.NoError, Principal: alice}, []string{"a1"}},
 		{"since is inclusive", store.AuditQuery{Since: base.Add(3 * time.Minute)}, []string{"n1", "b2"}},
 		{"until is exclusive", store.AuditQuery{Until: base.Add(1 * time.Minute)}, []string{"a1"}},
 		{"time window", store.AuditQuery{Since: base.Add(time.Minute), Until: base.Add(3 * time.Minute)}, []string{"b1", "a2"}},
