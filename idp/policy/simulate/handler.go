@@ -43,6 +43,9 @@ type Request struct {
 	Role      string                  `json:"role"`
 	User      string                  `json:"user"`
 	Trust     bool                    `json:"trust"`
+	// Explain adds Output.Explanations: every statement and condition
+	// explained.
+	Explain bool `json:"explain"`
 }
 
 // Simulate is POST /admin/api/policy/simulate, for the web layer to render
@@ -106,7 +109,7 @@ func decodeRequest(body []byte) (Input, Ref, error) {
 	if len(req.Policies) == 0 && ref.IsZero() {
 		return Input{}, Ref{}, inputErrorf("policies", "missing: give policy documents or a configured role or user")
 	}
-	in := Input{Action: req.Action, Resource: req.Resource, Principal: req.Principal}
+	in := Input{Action: req.Action, Resource: req.Resource, Principal: req.Principal, Explain: req.Explain}
 	for i, raw := range req.Policies {
 		id := "policies[" + strconv.Itoa(i) + "]"
 		doc := []byte(raw)
