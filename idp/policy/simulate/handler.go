@@ -58,21 +58,9 @@ type Request struct {
 // configured principal's failing lookup is returned as is (internal).
 func Simulate(cfg HandlerConfig) func(r *http.Request) (any, error) {
 	return func(r *http.Request) (any, error) {
-		if ct := r.Header.Get("Content-Type"); ct != "" {
-			if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-				return nil, idp.Errorf(idp.EUnsupportedMedia, "the body must be application/json")
-			}
-		}
-		body, err := io.ReadAll(io.LimitReader(r.Body, MaxRequestBytes+1))
+		body, err := readBody(r)
 		if err != nil {
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
-				return nil, idp.Errorf(idp.ETooLarge, "the body is larger than %d bytes", tooBig.Limit)
-			}
-			return nil, idp.Errorf(idp.EInvalid, "reading the body: %v", err)
-		}
-		if len(body) > MaxRequestBytes {
-			return nil, idp.Errorf(idp.ETooLarge, "the body is larger than %s bytes", strconv.Itoa(MaxRequestBytes))
+			return nil, err
 		}
 		in, ref, err := decodeRequest(body)
 		if err == nil && !ref.IsZero() {
@@ -91,6 +79,27 @@ func Simulate(cfg HandlerConfig) func(r *http.Request) (any, error) {
 			return nil, fmt.Errorf("policy simulation: %w", err)
 		}
 	}
+}
+
+// readBody reads an application/json body of at most MaxRequestBytes.
+func readBody(r *http.Request) ([]byte, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+			return nil, idp.Errorf(idp.EUnsupportedMedia, "the body must be application/json")
+		}
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxRequestBytes+1))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, idp.Errorf(idp.ETooLarge, "the body is larger than %d bytes", tooBig.Limit)
+		}
+		return nil, idp.Errorf(idp.EInvalid, "reading the body: %v", err)
+	}
+	if len(body) > MaxRequestBytes {
+		return nil, idp.Errorf(idp.ETooLarge, "the body is larger than %s bytes", strconv.Itoa(MaxRequestBytes))
+	}
+	return body, nil
 }
 
 // decodeRequest reads body as a Request and turns it into an Input and the
