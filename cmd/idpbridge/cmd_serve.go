@@ -89,7 +89,7 @@ func (c *serveCommand) run(ctx context.Context, m *Main) error {
 		Principals: stsPrincipals{svc.Directory()},
 	})))
 	m.mountAdmin(srv, webp, s)
-	m.mountAdminSTS(srv, webp, svc)
+	m.mountAdminSTS(cfg, srv, webp, svc)
 	srv.Handle(web.AdminAPIFallback, webp.IdP.AdminAPINotFound(srv))
 
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
