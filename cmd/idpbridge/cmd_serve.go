@@ -90,6 +90,7 @@ func (c *serveCommand) run(ctx context.Context, m *Main) error {
 	})))
 	m.mountAdmin(srv, webp, s)
 	m.mountAdminSTS(cfg, srv, webp, svc)
+	m.mountAdminProviders(ctx, srv, webp, ssoIdP, s, ap.Writer, log)
 	srv.Handle(web.AdminAPIFallback, webp.IdP.AdminAPINotFound(srv))
 
 	ln, err := net.Listen("tcp", cfg.Server.Listen)

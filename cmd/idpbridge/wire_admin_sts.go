@@ -2,13 +2,18 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"sort"
 	"strings"
+	"time"
 
 	"idpbridge/idp/policy/simulate"
+	"idpbridge/idp/sso"
+	"idpbridge/idp/store"
 	"idpbridge/idp/sts"
 	"idpbridge/idp/web"
 )
@@ -140,4 +145,44 @@ func policyView(name, kind string, doc sts.PolicyDocument, file string) web.STSP
 	}
 	v.JSON = string(raw)
 	return v
+}
+
+// storedProvidersReload is how often a replica re-reads the service
+// providers added in the console, so that a change made on another
+// replica takes effect without a restart.
+const storedProvidersReload = 30 * time.Second
+
+// mountAdminProviders loads the service providers added in the console
+// into p's catalog, reloads them every storedProvidersReload until ctx
+// ends, and mounts the console's service provider pages: GET
+// /admin/providers, POST /admin/providers (add) and POST
+// /admin/providers/{name}/delete, whose changes are written with their
+// audit records through trail in one transaction.
+func (m *Main) mountAdminProviders(ctx context.Context, srv *web.Server, webp *webParts, p *sso.IdP, s store.Store, trail web.TxTrail, log *slog.Logger) {
+	cat := p.Catalog()
+	if err := cat.LoadStored(ctx, s); err != nil {
+		log.Warn("stored service providers", "err", err)
+	}
+	reloadCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(storedProvidersReload)
+		defer t.Stop()
+		for {
+			select {
+			case <-reloadCtx.Done():
+				return
+			case <-t.C:
+				if err := cat.LoadStored(reloadCtx, s); err != nil && reloadCtx.Err() == nil {
+					log.Warn("stored service providers", "err", err)
+				}
+			}
+		}
+	}()
+	m.onClose(func() error { stop(); <-done; return nil })
+	list, add, del := webp.IdP.AdminProviderPages(web.ProvidersOptions{Catalog: cat, Store: s, Trail: trail})
+	srv.Handle("GET /admin/providers", list)
+	srv.Handle("POST /admin/providers", add)
+	srv.Handle("POST /admin/providers/{name}/delete", del)
 }
