@@ -146,6 +146,26 @@ func TestAdminProviders(t *testing.T) {
 		if strings.Contains(page, "evil") {
 			t.Error("a refused provider is listed")
 		}
+		status, js := admin.do("GET", "/admin/api/service-providers", "", "", "")
+		var list struct {
+			ServiceProviders []struct {
+				Name, EntityID, Source string
+				Stored                 bool
+				Certificates           []struct{ ExpiresSoon bool }
+			} `json:"serviceProviders"`
+		}
+		if err := json.Unmarshal([]byte(js), &list); status != http.StatusOK || err != nil {
+			t.Fatalf("GET /admin/api/service-providers = %d %v %s", status, err, js)
+		}
+		soon := map[string]bool{}
+		for _, sp := range list.ServiceProviders {
+			if sp.Stored {
+				soon[sp.Name] = len(sp.Certificates) == 1 && sp.Certificates[0].ExpiresSoon
+			}
+		}
+		if len(soon) != 3 || !soon["wiki"] || soon["crm"] || soon["ledger"] {
+			t.Errorf("stored providers and their expiring certificates in the API: %v\n%s", soon, js)
+		}
 		if code, body, _ = admin.form("GET", "/", nil); !strings.Contains(body, "/saml/idp-initiated?sp=ledger") {
 			t.Errorf("the portal (%d) does not offer the added provider:\n%s", code, body)
 		}

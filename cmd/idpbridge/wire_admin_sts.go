@@ -156,7 +156,8 @@ const storedProvidersReload = 30 * time.Second
 // into p's catalog, reloads them every storedProvidersReload until ctx
 // ends, and mounts the console's service provider pages: GET
 // /admin/providers, POST /admin/providers (add) and POST
-// /admin/providers/{name}/delete, whose changes are written with their
+// /admin/providers/{name}/delete, and GET /admin/api/service-providers
+// (the list as JSON), whose changes are written with their
 // audit records through trail in one transaction.
 func (m *Main) mountAdminProviders(ctx context.Context, srv *web.Server, webp *webParts, p *sso.IdP, s store.Store, trail web.TxTrail, log *slog.Logger) {
 	cat := p.Catalog()
@@ -185,4 +186,5 @@ func (m *Main) mountAdminProviders(ctx context.Context, srv *web.Server, webp *w
 	srv.Handle("GET /admin/providers", list)
 	srv.Handle("POST /admin/providers", add)
 	srv.Handle("POST /admin/providers/{name}/delete", del)
+	srv.Handle("GET /admin/api/service-providers", webp.IdP.AdminAPI(webp.IdP.ServiceProvidersAPI(cat)))
 }

@@ -156,6 +156,60 @@ func (p *IdP) AdminProviderPages(opt ProvidersOptions) (list, add, del http.Hand
 	return list, add, del
 }
 
+// ProviderJSON is one service provider in GET /admin/api/service-providers.
+type ProviderJSON struct {
+	Name          string     `json:"name"`
+	DisplayName   string     `json:"displayName"`
+	EntityID      string     `json:"entityId"`
+	ACSURLs       []string   `json:"acsUrls"`
+	Mapping       string     `json:"mapping"`
+	Sign          string     `json:"sign"`
+	Stored        bool       `json:"stored"`
+	Source        string     `json:"source"`
+	Certificates  []CertJSON `json:"certificates"`
+	MetadataError string     `json:"metadataError,omitempty"`
+	CreatedBy     string     `json:"createdBy,omitempty"`
+	CreatedAt     *time.Time `json:"createdAt,omitempty"`
+}
+
+// CertJSON is one certificate of a provider's metadata.
+type CertJSON struct {
+	Use      string    `json:"use"`
+	Subject  string    `json:"subject"`
+	NotAfter time.Time `json:"notAfter"`
+	// ExpiresSoon: expired, unreadable, or expiring within
+	// CertExpiryWarning.
+	ExpiresSoon bool   `json:"expiresSoon"`
+	Error       string `json:"error,omitempty"`
+}
+
+// ServiceProvidersAPI is GET /admin/api/service-providers: every service
+// provider as the console's list shows it, {"serviceProviders": [...]}.
+func (p *IdP) ServiceProvidersAPI(cat ProviderCatalog) APIFunc {
+	return func(*http.Request) (any, error) {
+		now := p.opt.Now()
+		out := []ProviderJSON{}
+		for _, info := range cat.Providers() {
+			j := ProviderJSON{Name: info.Name, DisplayName: info.DisplayName, EntityID: info.EntityID, ACSURLs: info.ACSURLs,
+				Mapping: info.Mapping, Sign: info.Sign, Stored: info.Stored, Source: info.Source, MetadataError: info.MetadataError,
+				CreatedBy: info.CreatedBy, Certificates: []CertJSON{}}
+			if j.ACSURLs == nil {
+				j.ACSURLs = []string{}
+			}
+			if !info.CreatedAt.IsZero() {
+				at := info.CreatedAt
+				j.CreatedAt = &at
+			}
+			for _, c := range info.Certificates {
+				j.Certificates = append(j.Certificates, CertJSON{Use: c.Use, Subject: c.Subject, NotAfter: c.NotAfter,
+					ExpiresSoon: certRow(c, now).Warn, Error: c.Err})
+			}
+			out = append(out, j)
+		}
+		return map[string]any{"serviceProviders": out}, nil
+	}
+}
+
 // reloadProviders makes a change visible on this replica at once; the
 // others see it at their next periodic reload.
 func (p *IdP) reloadProviders(ctx context.Context, opt ProvidersOptions) {
