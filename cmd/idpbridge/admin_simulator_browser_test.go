@@ -94,6 +94,10 @@ func TestAdminSimulatorInBrowser(t *testing.T) {
 			t.Fatalf("simulate the trust policy: %v; the page shows:\n%s", err, page())
 		}
 		browsertest.Screenshot(t, ctx, "simulator-denied")
+		if err := chromedp.Do(ctx, chromedp.ScrollIntoView(chromedp.CSS(".sim-result"))); err != nil {
+			t.Fatalf("scroll to the explanation: %v", err)
+		}
+		browsertest.Screenshot(t, ctx, "simulator-explanation")
 		result, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".sim-result")))
 		for _, want := range []string{
 			"Denied implicitly (no statement allows the request)",

@@ -105,7 +105,7 @@ func stsDirectoryPage(cfg *Config, configPath string, dir *sts.Directory) web.ST
 			if !ok {
 				continue
 			}
-			v := web.STSRoleView{Account: ac.ID, Name: r.Name, ARN: r.ARN, MaxSession: r.MaxSessionDuration.String()}
+			v := web.STSRoleView{Account: ac.ID, Name: r.Name, ARN: r.ARN, MaxSession: fmt.Sprintf("%d seconds", int(r.MaxSessionDuration.Seconds()))}
 			for _, t := range r.Tags {
 				v.Tags = append(v.Tags, t.Key+"="+t.Value)
 			}
