@@ -30,6 +30,7 @@ type policySimulateCommand struct {
 	principal string
 	context   stringList
 	json      bool
+	explain   bool
 }
 
 func init() { register("policy simulate", func() command { return &policySimulateCommand{} }) }
@@ -62,6 +63,7 @@ func (c *policySimulateCommand) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.principal, "principal", "", "the caller's `ARN`: user, assumed-role session, role, account, or SAML/OIDC provider")
 	fs.Var(&c.context, "context", "a condition key `KEY=VALUE` (repeatable; a key given twice is multi-valued)")
 	fs.BoolVar(&c.json, "json", false, `print {"decision", "matchedStatements", "context"} as JSON`)
+	fs.BoolVar(&c.explain, "explain", false, "explain every statement (which element did not match) and every condition it reached\n(met or not, request values against policy values); with --json as \"explanations\"")
 }
 
 func (c *policySimulateCommand) run(_ context.Context, m *Main) error {
@@ -78,7 +80,7 @@ func (c *policySimulateCommand) run(_ context.Context, m *Main) error {
 	if err != nil {
 		return err
 	}
-	in := simulate.Input{Action: c.action, Resource: c.resource, Principal: c.principal, Context: ctx}
+	in := simulate.Input{Action: c.action, Resource: c.resource, Principal: c.principal, Context: ctx, Explain: c.explain}
 	for _, path := range c.policies {
 		doc, err := readPolicyFile(path)
 		if err != nil {
@@ -220,6 +222,15 @@ func writeSimulation(w io.Writer, out *simulate.Output) error {
 				sid = "-"
 			}
 			fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\n", s.SourcePolicyID, s.StatementIndex, sid, s.Effect)
+		}
+	}
+	if len(out.Explanations) > 0 {
+		fmt.Fprintln(tw, "Explanation:")
+		for _, e := range out.Explanations {
+			fmt.Fprintf(tw, "  %s\n", e.Text)
+			for _, c := range e.Conditions {
+				fmt.Fprintf(tw, "    %s\n", c.Text)
+			}
 		}
 	}
 	if len(out.Context) == 0 {

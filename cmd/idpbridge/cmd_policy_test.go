@@ -146,6 +146,19 @@ func TestPolicySimulateText(t *testing.T) {
 				"Context:",
 				`aws:PrincipalAccount "123456789012"`,
 			}},
+		{"explain a denied trust policy",
+			[]string{"--policy", policyDir + "trust.json", "--action", "sts:AssumeRoleWithSAML", "--resource", "arn:aws:iam::123456789012:role/Developer",
+				"--principal", "arn:aws:iam::123456789012:saml-provider/idpbridge", "--context", "SAML:aud=http://localhost:8080/sts/saml", "--explain"},
+			[]string{
+				"Decision: implicitDeny",
+				"Deciding statements: none (no statement allows the request)",
+				"Explanation:",
+				`policy "` + policyDir + `trust.json" statement #0 (DevUserAssumes) Allow does not apply: its Action does not list sts:AssumeRoleWithSAML`,
+				`policy "` + policyDir + `trust.json" statement #1 (SamlSignIn) Allow does not apply: condition StringEquals saml:aud "https://signin.aws.amazon.com/saml" is not met: the request has saml:aud "http://localhost:8080/sts/saml"`,
+				`condition StringEquals saml:aud is not met: request value "http://localhost:8080/sts/saml" is not "https://signin.aws.amazon.com/saml"`,
+				"Context:",
+				`SAML:aud "http://localhost:8080/sts/saml"`,
+			}},
 		{"implicit deny without context",
 			[]string{"--policy", policyDir + "allow.json", "--action", "s3:PutObject", "--resource", "arn:aws:s3:::example-bucket/a"},
 			[]string{
@@ -343,4 +356,40 @@ func TestPolicySimulateConfiguredPrincipal(t *testing.T) {
 			t.Errorf("exit %d, stderr %q; want 2 containing %q", code, stderr, want)
 		}
 	})
+}
+
+// TestPolicySimulateExplainJSON: --json with --explain adds the API's
+// "explanations"; without --explain the output has none.
+func TestPolicySimulateExplainJSON(t *testing.T) {
+	t.Parallel()
+	args := []string{"policy", "simulate", "--json", "--policy", policyDir + "trust.json", "--action", "sts:AssumeRoleWithSAML",
+		"--resource", "arn:aws:iam::123456789012:role/Developer", "--principal", "arn:aws:iam::123456789012:saml-provider/idpbridge",
+		"--context", "saml:aud=http://localhost:8080/sts/saml"}
+	stdout, stderr, code := newCLI(t).run("", append(args, "--explain")...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var got struct {
+		Decision     string `json:"decision"`
+		Explanations []struct {
+			StatementIndex int    `json:"statementIndex"`
+			Applies        bool   `json:"applies"`
+			Element        string `json:"element"`
+			Conditions     []struct {
+				Met  bool   `json:"met"`
+				Text string `json:"text"`
+			} `json:"conditions"`
+		} `json:"explanations"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Decision != "implicitDeny" || len(got.Explanations) != 2 || got.Explanations[1].Element != "Condition" ||
+		len(got.Explanations[1].Conditions) != 1 || got.Explanations[1].Conditions[0].Met ||
+		got.Explanations[1].Conditions[0].Text != `condition StringEquals saml:aud is not met: request value "http://localhost:8080/sts/saml" is not "https://signin.aws.amazon.com/saml"` {
+		t.Errorf("explained output:\n%s", stdout)
+	}
+	if stdout, _, _ := newCLI(t).run("", args...); strings.Contains(stdout, "explanations") {
+		t.Errorf("explanations without --explain:\n%s", stdout)
+	}
 }

@@ -94,6 +94,8 @@ func (c *serveCommand) run(ctx context.Context, m *Main) error {
 	if err := m.mountAdminAudit(srv, webp, cfg, s, kek, ap.Writer); err != nil {
 		return err
 	}
+	m.mountAdminSTS(cfg, srv, webp, svc)
+	m.mountAdminProviders(ctx, srv, webp, ssoIdP, s, ap.Writer, log)
 	srv.Handle(web.AdminAPIFallback, webp.IdP.AdminAPINotFound(srv))
 
 	ln, err := net.Listen("tcp", cfg.Server.Listen)

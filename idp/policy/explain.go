@@ -25,6 +25,18 @@ type Explanation struct {
 	// Values the request's values of its key (nil when the key is absent).
 	Condition *Condition
 	Values    []string
+	// Conditions checks every condition of a statement whose Action,
+	// Resource and Principal matched, in document order, whether or not an
+	// earlier one failed; nil for a statement that did not get that far.
+	Conditions []ConditionCheck
+}
+
+// ConditionCheck is one condition of a statement and whether the request
+// meets it.
+type ConditionCheck struct {
+	Condition Condition
+	Met       bool
+	Values    []string // the request's values of the key; nil when absent
 }
 
 // Explain evaluates req against the policies as Evaluate does and explains
@@ -55,6 +67,9 @@ func Explain(req Request, policies ...Named) []Explanation {
 				continue
 			}
 			_, miss, k := cs.check(&req, caller)
+			if miss == missNone || miss == missCondition {
+				e.Conditions = checkConditions(cs, st, req.Context)
+			}
 			switch miss {
 			case missNone:
 				e.Applied = true
@@ -85,6 +100,123 @@ func Explain(req Request, policies ...Named) []Explanation {
 		}
 	}
 	return out
+}
+
+// checkConditions evaluates every condition of a statement.
+func checkConditions(cs *compiledStatement, st *Statement, ctx Context) []ConditionCheck {
+	if len(cs.conditions) == 0 {
+		return nil
+	}
+	out := make([]ConditionCheck, len(cs.conditions))
+	for k := range cs.conditions {
+		c := ConditionCheck{Condition: st.Conditions[k], Met: cs.conditions[k].eval(ctx)}
+		if vals, _ := ctx.Get(c.Condition.Key); len(vals) > 0 {
+			c.Values = append([]string(nil), vals...)
+		}
+		out[k] = c
+	}
+	return out
+}
+
+// String says in one line whether the condition is met and why, for
+// example
+//
+//	condition StringEquals SAML:aud is not met: request value "http://localhost:8080/sts/saml" is not "https://signin.aws.amazon.com/saml"
+//	condition StringLike sts:SourceIdentity is met: request value "diego" matches "?*"
+//	condition Null sts:SourceIdentity is not met: request value "diego" is present, Null "true" wants it absent
+func (c ConditionCheck) String() string {
+	cond := c.Condition
+	var b strings.Builder
+	fmt.Fprintf(&b, "condition %s %s is ", cond.Operator, cond.Key)
+	if !c.Met {
+		b.WriteString("not ")
+	}
+	b.WriteString("met: ")
+	_, op, err := splitOperator(cond.Operator)
+	switch {
+	case err != nil:
+		fmt.Fprintf(&b, "%s", err)
+	case op.family == famNull:
+		if len(c.Values) == 0 {
+			fmt.Fprintf(&b, "the request has no %s", cond.Key)
+		} else {
+			fmt.Fprintf(&b, "request %s %s is present", plural(c.Values, "value", "values"), quoteValues(c.Values))
+		}
+		fmt.Fprintf(&b, ", Null %s wants it ", quoteValues(cond.Values))
+		if len(cond.Values) == 1 && cond.Values[0] == "false" {
+			b.WriteString("present")
+		} else if len(cond.Values) == 1 {
+			b.WriteString("absent")
+		} else {
+			b.WriteString("absent or present")
+		}
+	case len(c.Values) == 0:
+		fmt.Fprintf(&b, "the request has no %s", cond.Key)
+		switch {
+		case cond.IfExists:
+			b.WriteString(" (IfExists: met when absent)")
+		case cond.Set == ForAllValues:
+			b.WriteString(" (ForAllValues: met when absent)")
+		case cond.Set == ForAnyValue:
+			b.WriteString(" (ForAnyValue: not met when absent)")
+		}
+	case cond.Set != SetNone:
+		verb := "satisfy"
+		if !c.Met {
+			verb = "do not satisfy"
+		}
+		fmt.Fprintf(&b, "request values %s %s %s %s", quoteValues(c.Values), verb, cond.Operator, quoteValues(cond.Values))
+	default:
+		// The relation holds for a positive operator when the condition
+		// is met, for a negated one when it is not.
+		holds := c.Met != op.negated
+		fmt.Fprintf(&b, "request %s %s %s %s", plural(c.Values, "value", "values"), quoteValues(c.Values), op.relation(cond.Type, holds, len(c.Values) > 1), policyValues(cond.Values))
+	}
+	return b.String()
+}
+
+// relation words the positive test of the operator between request and
+// policy values, or its negation.
+func (op operator) relation(typ string, holds, several bool) string {
+	var yes, no string
+	switch {
+	case strings.HasSuffix(typ, "Like"):
+		yes, no = "matches", "does not match"
+	case op.family == famIP:
+		yes, no = "is in", "is not in"
+	case op.cmp == cmpLT:
+		yes, no = "is less than", "is not less than"
+	case op.cmp == cmpLE:
+		yes, no = "is at most", "is not at most"
+	case op.cmp == cmpGT:
+		yes, no = "is greater than", "is not greater than"
+	case op.cmp == cmpGE:
+		yes, no = "is at least", "is not at least"
+	default:
+		yes, no = "is", "is not"
+	}
+	if several {
+		yes, no = "include one that "+yes, "include none that "+yes
+	}
+	if holds {
+		return yes
+	}
+	return no
+}
+
+// policyValues quotes one policy value, or says "one of [...]".
+func policyValues(vals []string) string {
+	if len(vals) == 1 {
+		return quoteValues(vals)
+	}
+	return "one of " + quoteValues(vals)
+}
+
+func plural(vals []string, one, many string) string {
+	if len(vals) == 1 {
+		return one
+	}
+	return many
 }
 
 // Explanation texts cap what they quote.

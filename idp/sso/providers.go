@@ -11,6 +11,7 @@ import (
 	"os"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/crewjam/saml"
@@ -26,6 +27,13 @@ import (
 type Catalog struct {
 	sps    []*provider // configuration order
 	byName map[string]*provider
+
+	// The service providers added in the admin console (stored.go): the
+	// compiled mappings and base URL they are built with, and the current
+	// set, replaced as a whole by LoadStored.
+	mappings map[string]*attributes.Mapping
+	baseURL  string
+	stored   atomic.Pointer[storedSet]
 }
 
 // ErrUnknownServiceProvider: no service provider has that name.
@@ -45,7 +53,7 @@ func NewCatalog(sps []ServiceProviderConfig, mappings []attributes.MappingConfig
 		}
 		compiled[mc.Name] = m
 	}
-	c := &Catalog{byName: map[string]*provider{}}
+	c := &Catalog{byName: map[string]*provider{}, mappings: compiled, baseURL: baseURL}
 	for _, sc := range sps {
 		r, _ := resolveConfig(sc, baseURL)
 		p := &provider{cfg: r, mapping: compiled[r.mapping]}
@@ -100,10 +108,12 @@ func (p *provider) metadata() (*saml.EntityDescriptor, error) {
 	return md, nil
 }
 
-// Names returns the service providers' names in configuration order.
+// Names returns the service providers' names in configuration order, then
+// those added in the console by name.
 func (c *Catalog) Names() []string {
-	out := make([]string, len(c.sps))
-	for i, p := range c.sps {
+	all := c.all()
+	out := make([]string, len(all))
+	for i, p := range all {
 		out[i] = p.cfg.name
 	}
 	return out
@@ -147,7 +157,7 @@ type ReportProblem struct {
 // provider is ErrUnknownServiceProvider; a person the mapping cannot map is
 // a report with OK false and the problems, not an error.
 func (c *Catalog) Test(spName string, id idp.Identity) (*MappingReport, error) {
-	p, ok := c.byName[spName]
+	p, ok := c.lookup(spName)
 	if !ok {
 		return nil, fmt.Errorf("%w %q", ErrUnknownServiceProvider, spName)
 	}
@@ -186,7 +196,7 @@ func nameIDOf(id idp.Identity) string { return id.Username }
 // wrong.
 func (c *Catalog) Apps(id idp.Identity) []App {
 	var out []App
-	for _, p := range c.sps {
+	for _, p := range c.all() {
 		_, err := p.mapping.Apply(id)
 		var me *attributes.MappingError
 		if errors.As(err, &me) {
@@ -329,7 +339,7 @@ func (g *registry) refresh(ctx context.Context, p *provider) {
 
 // byName returns the provider called name, its metadata refreshed when due.
 func (g *registry) byName(ctx context.Context, name string) (*provider, bool) {
-	p, ok := g.Catalog.byName[name]
+	p, ok := g.Catalog.lookup(name)
 	if ok {
 		g.refresh(ctx, p)
 	}
@@ -338,7 +348,7 @@ func (g *registry) byName(ctx context.Context, name string) (*provider, bool) {
 
 // byEntityID returns the provider whose metadata has entityID.
 func (g *registry) byEntityID(ctx context.Context, entityID string) (*provider, *saml.EntityDescriptor, bool) {
-	for _, p := range g.sps {
+	for _, p := range g.all() {
 		g.refresh(ctx, p)
 		if md, err := p.metadata(); err == nil && md.EntityID == entityID {
 			return p, md, true

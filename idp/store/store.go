@@ -72,6 +72,7 @@ type Ops interface {
 	STSStore
 	WebSessionStore
 	AuditStore
+	ServiceProviderStore
 }
 
 // UserStore keeps local user accounts.

@@ -43,6 +43,9 @@ type Request struct {
 	Role      string                  `json:"role"`
 	User      string                  `json:"user"`
 	Trust     bool                    `json:"trust"`
+	// Explain adds Output.Explanations: every statement and condition
+	// explained.
+	Explain bool `json:"explain"`
 }
 
 // Simulate is POST /admin/api/policy/simulate, for the web layer to render
@@ -55,21 +58,9 @@ type Request struct {
 // configured principal's failing lookup is returned as is (internal).
 func Simulate(cfg HandlerConfig) func(r *http.Request) (any, error) {
 	return func(r *http.Request) (any, error) {
-		if ct := r.Header.Get("Content-Type"); ct != "" {
-			if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-				return nil, idp.Errorf(idp.EUnsupportedMedia, "the body must be application/json")
-			}
-		}
-		body, err := io.ReadAll(io.LimitReader(r.Body, MaxRequestBytes+1))
+		body, err := readBody(r)
 		if err != nil {
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
-				return nil, idp.Errorf(idp.ETooLarge, "the body is larger than %d bytes", tooBig.Limit)
-			}
-			return nil, idp.Errorf(idp.EInvalid, "reading the body: %v", err)
-		}
-		if len(body) > MaxRequestBytes {
-			return nil, idp.Errorf(idp.ETooLarge, "the body is larger than %s bytes", strconv.Itoa(MaxRequestBytes))
+			return nil, err
 		}
 		in, ref, err := decodeRequest(body)
 		if err == nil && !ref.IsZero() {
@@ -90,6 +81,27 @@ func Simulate(cfg HandlerConfig) func(r *http.Request) (any, error) {
 	}
 }
 
+// readBody reads an application/json body of at most MaxRequestBytes.
+func readBody(r *http.Request) ([]byte, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+			return nil, idp.Errorf(idp.EUnsupportedMedia, "the body must be application/json")
+		}
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxRequestBytes+1))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, idp.Errorf(idp.ETooLarge, "the body is larger than %d bytes", tooBig.Limit)
+		}
+		return nil, idp.Errorf(idp.EInvalid, "reading the body: %v", err)
+	}
+	if len(body) > MaxRequestBytes {
+		return nil, idp.Errorf(idp.ETooLarge, "the body is larger than %s bytes", strconv.Itoa(MaxRequestBytes))
+	}
+	return body, nil
+}
+
 // decodeRequest reads body as a Request and turns it into an Input and the
 // configured principal it names, if any. Every error is an *InputError.
 func decodeRequest(body []byte) (Input, Ref, error) {
@@ -106,7 +118,7 @@ func decodeRequest(body []byte) (Input, Ref, error) {
 	if len(req.Policies) == 0 && ref.IsZero() {
 		return Input{}, Ref{}, inputErrorf("policies", "missing: give policy documents or a configured role or user")
 	}
-	in := Input{Action: req.Action, Resource: req.Resource, Principal: req.Principal}
+	in := Input{Action: req.Action, Resource: req.Resource, Principal: req.Principal, Explain: req.Explain}
 	for i, raw := range req.Policies {
 		id := "policies[" + strconv.Itoa(i) + "]"
 		doc := []byte(raw)

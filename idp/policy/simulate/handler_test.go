@@ -227,3 +227,47 @@ func TestHandlerConfiguredPrincipal(t *testing.T) {
 		}
 	}
 }
+
+// TestHandlerExplain: with "explain": true the answer adds every
+// statement's explanation and every reached condition's check, and without
+// it the answer has no "explanations" member.
+func TestHandlerExplain(t *testing.T) {
+	t.Parallel()
+	h := handler(HandlerConfig{})
+	doc := loadDocs(t, []string{"trust.json"})[0].JSON
+	body := func(explain bool) string {
+		b, err := json.Marshal(map[string]any{
+			"policies": []json.RawMessage{doc}, "action": "sts:AssumeRoleWithSAML",
+			"resource": "arn:aws:iam::123456789012:role/Developer", "principal": "arn:aws:iam::123456789012:saml-provider/idpbridge",
+			"context": map[string]any{"SAML:aud": "http://localhost:8080/sts/saml"}, "explain": explain,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	w := post(t, h, body(true))
+	if w.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", w.Code, w.Body)
+	}
+	var got Output
+	if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := []Explanation{
+		{SourcePolicyID: "policies[0]", StatementIndex: 0, Sid: "DevUserAssumes", Effect: "Allow", Element: "Action",
+			Text: `policy "policies[0]" ` + "statement #0 (DevUserAssumes) Allow does not apply: its Action does not list sts:AssumeRoleWithSAML"},
+		{SourcePolicyID: "policies[0]", StatementIndex: 1, Sid: "SamlSignIn", Effect: "Allow", Element: "Condition",
+			Text: `policy "policies[0]" statement #1 (SamlSignIn) Allow does not apply: condition StringEquals saml:aud "https://signin.aws.amazon.com/saml" is not met: the request has saml:aud "http://localhost:8080/sts/saml"`,
+			Conditions: []ConditionCheck{{Operator: "StringEquals", Key: "saml:aud", Values: []string{"https://signin.aws.amazon.com/saml"},
+				RequestValues: []string{"http://localhost:8080/sts/saml"}, Met: false,
+				Text: `condition StringEquals saml:aud is not met: request value "http://localhost:8080/sts/saml" is not "https://signin.aws.amazon.com/saml"`}}},
+	}
+	if got.Decision != "implicitDeny" || !reflect.DeepEqual(got.Explanations, want) {
+		t.Errorf("got %s %+v\nwant implicitDeny %+v", got.Decision, got.Explanations, want)
+	}
+	w = post(t, h, body(false))
+	if strings.Contains(w.Body.String(), "explanations") {
+		t.Errorf("explanations without explain: %s", w.Body)
+	}
+}

@@ -47,6 +47,8 @@ type Input struct {
 	// values is multi-valued. Keys are case-insensitive and must be
 	// unique ignoring case.
 	Context map[string][]string
+	// Explain asks for Output.Explanations.
+	Explain bool
 }
 
 // Output is the result of a simulation, in the JSON shape of the CLI's
@@ -61,6 +63,41 @@ type Output struct {
 	// Context is the request context the policies were evaluated with:
 	// the given keys, spelled as given, plus the derived ones. Never nil.
 	Context map[string][]string `json:"context"`
+	// Explanations, when asked for, explain every statement of every
+	// document in order: whether it applies and, when it does not, the
+	// first element that did not match; with each of its conditions
+	// checked once its Action, Resource and Principal match.
+	Explanations []Explanation `json:"explanations,omitempty"`
+}
+
+// Explanation says how one statement fared.
+type Explanation struct {
+	SourcePolicyID string `json:"sourcePolicyId"`
+	StatementIndex int    `json:"statementIndex"`
+	Sid            string `json:"sid"`
+	Effect         string `json:"effect"`
+	Applies        bool   `json:"applies"`
+	// Element is the first element that did not match: Action,
+	// NotAction, Resource, NotResource, Principal, NotPrincipal or
+	// Condition; "" when the statement applies.
+	Element string `json:"element,omitempty"`
+	// Text says it in one line, e.g. `statement #0 (SignIn) Allow does
+	// not apply: condition StringEquals SAML:aud ... is not met: ...`.
+	Text       string           `json:"text"`
+	Conditions []ConditionCheck `json:"conditions,omitempty"`
+}
+
+// ConditionCheck is one condition of a statement and whether the request
+// meets it.
+type ConditionCheck struct {
+	Operator      string   `json:"operator"`
+	Key           string   `json:"key"`
+	Values        []string `json:"values"`        // the policy's
+	RequestValues []string `json:"requestValues"` // the request's; empty when the key is absent
+	Met           bool     `json:"met"`
+	// Text says it in one line, e.g. `condition StringEquals SAML:aud is
+	// not met: request value "..." is not "https://signin.aws.amazon.com/saml"`.
+	Text string `json:"text"`
 }
 
 // MatchedStatement is one deciding statement.
@@ -128,8 +165,12 @@ func Run(in Input) (*Output, error) {
 		}
 		named = append(named, policy.Named{Name: d.ID, Policy: p})
 	}
-	res := policy.Evaluate(policy.Request{Principal: principal, Action: in.Action, Resource: in.Resource, Context: ctx}, named...)
+	req := policy.Request{Principal: principal, Action: in.Action, Resource: in.Resource, Context: ctx}
+	res := policy.Evaluate(req, named...)
 	out := &Output{Decision: res.Decision.String(), MatchedStatements: []MatchedStatement{}, Context: used}
+	if in.Explain {
+		out.Explanations = explain(req, named)
+	}
 	want := ""
 	switch res.Decision {
 	case policy.Deny:
@@ -145,6 +186,36 @@ func Run(in Input) (*Output, error) {
 		}
 	}
 	return out, nil
+}
+
+// explain explains every statement of the documents.
+func explain(req policy.Request, named []policy.Named) []Explanation {
+	out := []Explanation{}
+	for _, e := range policy.Explain(req, named...) {
+		x := Explanation{
+			SourcePolicyID: e.Policy, StatementIndex: e.Statement, Sid: e.Sid, Effect: e.Effect,
+			Applies: e.Applied, Text: e.String(req),
+		}
+		if !e.Applied {
+			x.Element = e.Element
+		}
+		for _, c := range e.Conditions {
+			x.Conditions = append(x.Conditions, ConditionCheck{
+				Operator: c.Condition.Operator, Key: c.Condition.Key,
+				Values: c.Condition.Values, RequestValues: nonNil(c.Values),
+				Met: c.Met, Text: c.String(),
+			})
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 // parseDocument parses d and validates it as its kind.

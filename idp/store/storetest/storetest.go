@@ -51,6 +51,7 @@ func Run(t *testing.T, b Backend) {
 	t.Run("STS", func(t *testing.T) { t.Parallel(); runSTS(t, newStore) })
 	t.Run("WebSessions", func(t *testing.T) { t.Parallel(); runWebSessions(t, newStore) })
 	t.Run("Audit", func(t *testing.T) { t.Parallel(); runAudit(t, newStore) })
+	t.Run("ServiceProviders", func(t *testing.T) { t.Parallel(); runServiceProviders(t, newStore) })
 	t.Run("Migrations", func(t *testing.T) { t.Parallel(); runMigrations(t, b.Name, b.Open) })
 }
 
