@@ -72,6 +72,7 @@ type Ops interface {
 	STSStore
 	WebSessionStore
 	AuditStore
+	MappingStore
 }
 
 // UserStore keeps local user accounts.
