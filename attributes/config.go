@@ -151,6 +151,9 @@ type ConfigError struct {
 	Path    string
 	Message string
 	Err     error
+	// Line is the line of the YAML document the problem is on, when
+	// known (ParseMapping); 0 otherwise.
+	Line int
 }
 
 func (e *ConfigError) Error() string {
