@@ -88,6 +88,7 @@ func (c *serveCommand) run(ctx context.Context, m *Main) error {
 	srv.Handle("POST /admin/api/policy/simulate", webp.IdP.AdminAPI(simulate.Simulate(simulate.HandlerConfig{
 		Principals: stsPrincipals{svc.Directory()},
 	})))
+	m.mountAdmin(srv, webp, s)
 	srv.Handle(web.AdminAPIFallback, webp.IdP.AdminAPINotFound(srv))
 
 	ln, err := net.Listen("tcp", cfg.Server.Listen)

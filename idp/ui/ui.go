@@ -10,6 +10,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"reflect"
 	"sort"
 	"strings"
 )
@@ -67,7 +68,30 @@ func Load(fsys fs.FS, required ...string) (*Pages, error) {
 }
 
 var funcs = template.FuncMap{
-	"join": strings.Join,
+	"join":    strings.Join,
+	"isAdmin": isAdmin,
+}
+
+// isAdmin reports whether a page's data says the signed-in person is an
+// administrator (the header then shows the "Admin" link): an IsAdmin()
+// bool method, or an Admin bool field. Pages whose data has neither are
+// not admin pages.
+func isAdmin(data any) bool {
+	if a, ok := data.(interface{ IsAdmin() bool }); ok {
+		return a.IsAdmin()
+	}
+	v := reflect.ValueOf(data)
+	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
+		if v.IsNil() {
+			return false
+		}
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return false
+	}
+	f := v.FieldByName("Admin")
+	return f.IsValid() && f.Kind() == reflect.Bool && f.Bool()
 }
 
 // Render writes page name with data and status. The page is rendered into a

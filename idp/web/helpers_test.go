@@ -179,6 +179,7 @@ type testIdP struct {
 	*IdP
 	t      *testing.T
 	srv    *httptest.Server
+	mux    *Server // the routes; tests may mount more
 	url    string
 	store  store.Store
 	events *fakeEvents
@@ -229,6 +230,7 @@ func newTestIdP(t *testing.T, s store.Store, tls bool, opts ...testOption) *test
 	}
 	ti.IdP = p
 	srv := NewServer(Options{})
+	ti.mux = srv
 	p.Mount(srv)
 	srv.Handle("/admin/", p.RequireAdmin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, _ := SessionFrom(r.Context())

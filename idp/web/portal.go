@@ -22,6 +22,8 @@ type PortalPage struct {
 	Apps []sso.App
 	// CSRFToken goes into the sign-out form.
 	CSRFToken string
+	// Admin: the person is an administrator (the header links the console).
+	Admin bool
 }
 
 func (p *IdP) portal(w http.ResponseWriter, r *http.Request) {
@@ -34,7 +36,7 @@ func (p *IdP) portal(w http.ResponseWriter, r *http.Request) {
 		seeOther(w, p.LoginURL("/"))
 		return
 	}
-	page := PortalPage{User: s.Identity.QualifiedName(), DisplayName: s.Identity.DisplayName}
+	page := PortalPage{User: s.Identity.QualifiedName(), DisplayName: s.Identity.DisplayName, Admin: s.Identity.InGroup(AdminGroup)}
 	if a := p.appLister(); a != nil {
 		page.Apps = a.Apps(s.Identity)
 	}
@@ -64,14 +66,18 @@ func SessionFrom(ctx context.Context) (idp.Session, bool) {
 func (p *IdP) RequireAdmin(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		api := strings.HasPrefix(r.URL.Path, "/admin/api/")
+		var user string
 		refuse := func(status int, code, msg string) {
 			if api {
 				Error(w, r, idp.Errorf(code, "%s", msg))
 				return
 			}
-			p.renderError(w, status, ui.ErrorPage{Title: http.StatusText(status), Message: msg})
+			p.renderError(w, status, ui.ErrorPage{User: user, Title: http.StatusText(status), Message: msg})
 		}
 		s, ok, err := p.Current(r)
+		if ok {
+			user = s.Identity.QualifiedName()
+		}
 		switch {
 		case err != nil:
 			p.log.Error("admin: read session", "err", err)

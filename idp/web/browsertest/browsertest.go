@@ -5,6 +5,9 @@ package browsertest
 import (
 	"context"
 	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,4 +55,35 @@ func New(t *testing.T, opts ...chromedp.ExecAllocatorOption) context.Context {
 		cancelAlloc()
 	})
 	return ctx
+}
+
+// ScreenshotsEnv names the folder Screenshot writes to instead of the
+// test's temporary folder.
+const ScreenshotsEnv = "IDPBRIDGE_SCREENSHOTS"
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// Screenshot saves a full-page PNG of the browser's current page as
+// <test name>-<name>.png in $IDPBRIDGE_SCREENSHOTS when set (created if
+// missing), else in a temporary folder of the test, logs its path and
+// returns it. A failure to capture or write fails the test.
+func Screenshot(t *testing.T, ctx context.Context, name string) string {
+	t.Helper()
+	dir := os.Getenv(ScreenshotsEnv)
+	if dir == "" {
+		dir = t.TempDir()
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	file := strings.Trim(unsafeName.ReplaceAllString(t.Name()+"-"+name, "_"), "_") + ".png"
+	path := filepath.Join(dir, file)
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	t.Logf("screenshot %s: %s", name, path)
+	return path
 }
