@@ -89,6 +89,9 @@ func (c *serveCommand) run(ctx context.Context, m *Main) error {
 		Principals: stsPrincipals{svc.Directory()},
 	})))
 	m.mountAdmin(srv, webp, s)
+	if err := m.mountAdminMappings(ctx, cfg, srv, webp, s, ssoIdP, log); err != nil {
+		return err
+	}
 	srv.Handle(web.AdminAPIFallback, webp.IdP.AdminAPINotFound(srv))
 
 	ln, err := net.Listen("tcp", cfg.Server.Listen)

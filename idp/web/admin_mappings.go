@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -46,6 +47,9 @@ type MappingConsole struct {
 	Reloader *sso.MappingReloader
 	// People finds the person of a preview ("diego", "diego@corp-ad").
 	People sso.People
+	// LocalPeople lists the local people's names for the preview's
+	// picker; nil offers none.
+	LocalPeople func(ctx context.Context) ([]string, error)
 	// Config are the config file's mappings.
 	Config []ConfigMapping
 	// Record writes the Admin* audit record of a change (IdP.AdminRecord);
