@@ -73,7 +73,6 @@ func (m *Main) mountAdminMappings(ctx context.Context, cfg *Config, srv *web.Ser
 	return nil
 }
 
-
 // configMappings are the mappings in effect from the config file, each
 // with the file and line of its entry and its YAML; the built-in default
 // mapping has no file.
