@@ -39,19 +39,19 @@
     return "source_identity: {" + parts.join(", ") + "}";
   }
 
-  // applyFields writes the source-identity fields into the YAML, when
-  // its source_identity is one line (or absent); the server does the same
-  // on save for any layout.
+  // applyFields writes the source-identity fields into the YAML's
+  // top-level source_identity (block or flow style); the server does the
+  // same on save, for a form sent without JavaScript.
   function applyFields() {
     if (siFrom.disabled) { return; }
     var lines = body.value.split("\n");
     var line = sourceIdentityLine();
     for (var i = 0; i < lines.length; i++) {
       if (/^source_identity:/.test(lines[i])) {
-        if (i + 1 < lines.length && /^\s+\S/.test(lines[i + 1]) && !/\}\s*$/.test(lines[i])) {
-          return; // a block-style rule: left to the server
-        }
-        if (line === "") { lines.splice(i, 1); } else { lines[i] = line; }
+        // The rule's own lines: this one and the indented ones after it.
+        var end = i + 1;
+        while (end < lines.length && /^\s+\S/.test(lines[end])) { end++; }
+        if (line === "") { lines.splice(i, end - i); } else { lines.splice(i, end - i, line); }
         body.value = lines.join("\n");
         return;
       }
