@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 	"net/url"
@@ -44,6 +45,22 @@ func assertedSourceIdentity(t *testing.T, base, password string) string {
 		t.Fatalf("no SourceIdentity attribute in the assertion:\n%s", xml)
 	}
 	return m[1]
+}
+
+// noticeSays waits until the page's notice line (the result of the last
+// action, on the page the action led to) contains text.
+func noticeSays(text string) chromedp.Action[chromedp.Void] {
+	poll := chromedp.Poll[bool](fmt.Sprintf(`(function(){var n=document.querySelector("p.notice");return !!n&&n.textContent.indexOf(%q)>=0;})()`, text))
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		for {
+			// A poll begun on the page being left ends with the
+			// navigation; poll again on the new page.
+			_, err := poll(ctx, t)
+			if err == nil || ctx.Err() != nil {
+				return chromedp.Void{}, err
+			}
+		}
+	}
 }
 
 // TestAdminMappingsInBrowser is the issue's browser flow 1: an admin
@@ -128,10 +145,7 @@ func TestAdminMappingsInBrowser(t *testing.T) {
 		}
 		browsertest.Screenshot(t, ctx, "preview")
 
-		err = chromedp.Do(ctx,
-			chromedp.Click(chromedp.CSS("#save-button")),
-			chromedp.WaitVisible(chromedp.CSS("p.notice")),
-		)
+		err = chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#save-button")), noticeSays("Saved aws"))
 		if err != nil {
 			fail("save", err)
 		}
@@ -160,7 +174,8 @@ func TestAdminMappingsInBrowser(t *testing.T) {
 		// Roll back to version 1, the copy of the config file's mapping.
 		err = chromedp.Do(ctx,
 			chromedp.Click(chromedp.CSS(`#versions form input[name="version"][value="1"] ~ button`)),
-			chromedp.WaitVisible(chromedp.CSS("p.notice")),
+			noticeSays("Rolled aws back"),
+			chromedp.WaitVisible(chromedp.CSS("#si-from")),
 		)
 		if err != nil {
 			fail("roll back", err)
