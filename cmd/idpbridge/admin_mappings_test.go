@@ -91,6 +91,11 @@ func TestAdminMappingsWithoutJavaScript(t *testing.T) {
 		if got := assertedSourceIdentity(t, base, password); got != "diego.ramirez" {
 			t.Errorf("after the save diego's source identity is %q", got)
 		}
+		// The CLI's mapping test uses the mapping in effect too.
+		if out, stderr, code := c.run("", "mapping", "test", "--sp", "aws", "--user", "diego", "--config", path); code != 0 ||
+			!strings.Contains(out, "diego.ramirez") {
+			t.Errorf("mapping test after the save = %d:\n%s%s", code, out, stderr)
+		}
 		code, page, _ = admin.form("GET", "/admin/mappings", nil)
 		if code != 200 || !strings.Contains(page, "console version 2") || !strings.Contains(page, "root, <time") {
 			t.Errorf("the list after the save = %d:\n%s", code, page)
