@@ -96,9 +96,28 @@ func TestAdminMappingsWithoutJavaScript(t *testing.T) {
 			!strings.Contains(out, "diego.ramirez") {
 			t.Errorf("mapping test after the save = %d:\n%s%s", code, out, stderr)
 		}
+		// A new console mapping, from the list's form.
+		code, _, loc = admin.form("GET", "/admin/mappings/new?name=wiki", nil)
+		if code != http.StatusSeeOther || loc != "/admin/mappings/wiki?new=1" {
+			t.Fatalf("new mapping = %d %s", code, loc)
+		}
+		code, page, _ = admin.form("GET", loc, nil)
+		m = editorBody.FindStringSubmatch(page)
+		if code != 200 || m == nil || !strings.Contains(m[1], "name: wiki") {
+			t.Fatalf("new mapping editor = %d:\n%s", code, page)
+		}
+		yaml = strings.Replace(html.UnescapeString(m[1]), "role/ROLE", "role/Wiki", 1)
+		if code, page, loc = admin.form("POST", "/admin/mappings/wiki", form("save", "username", "", "0")); code != http.StatusSeeOther || !strings.Contains(loc, "version+1") {
+			t.Fatalf("save the new mapping = %d %s:\n%s", code, loc, page)
+		}
+		if code, _, _ = admin.form("GET", "/admin/mappings/new?name=new", nil); code != http.StatusBadRequest {
+			t.Errorf("a mapping named new = %d, want 400", code)
+		}
+
 		code, page, _ = admin.form("GET", "/admin/mappings", nil)
-		if code != 200 || !strings.Contains(page, "console version 2") || !strings.Contains(page, "root, <time") {
-			t.Errorf("the list after the save = %d:\n%s", code, page)
+		if code != 200 || !strings.Contains(page, "console version 2") || !strings.Contains(page, "root, <time") ||
+			!strings.Contains(page, `<a href="/admin/mappings/wiki">wiki</a>`) {
+			t.Errorf("the list after the saves = %d:\n%s", code, page)
 		}
 	})
 }

@@ -19,7 +19,8 @@ import (
 // mounts the console's mapping pages and API:
 //
 //	GET  /admin/mappings                         the list
-//	GET  /admin/mappings/{name}                  the editor (?user= previews)
+//	GET  /admin/mappings/new?name=               a new console mapping's editor
+//	GET  /admin/mappings/{name}                  the editor (?user= previews, ?new=1 a new mapping)
 //	POST /admin/mappings/{name}                  save, or the no-JS preview
 //	POST /admin/mappings/{name}/rollback         roll back (version 0: the config file's)
 //	POST /admin/mappings/{name}/copy             copy the config file's mapping to the console
@@ -61,6 +62,7 @@ func (m *Main) mountAdminMappings(ctx context.Context, cfg *Config, srv *web.Ser
 	}
 	p := webp.IdP
 	srv.Handle("GET /admin/mappings", p.AdminPage("mappings", "admin_mappings", c.ListPage))
+	srv.Handle("GET /admin/mappings/new", c.NewMappingForm(p))
 	srv.Handle("GET /admin/mappings/{name}", p.AdminPage("mappings", "admin_mappings_edit", c.EditorPage))
 	srv.Handle("POST /admin/mappings/{name}", c.EditorForm(p))
 	srv.Handle("POST /admin/mappings/{name}/rollback", p.AdminAction(c.RollbackForm))

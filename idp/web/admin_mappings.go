@@ -64,12 +64,12 @@ type MappingConsole struct {
 const MaxMappingBytes = 64 << 10
 
 // mappingNameRe is the names the console accepts for its mappings: they
-// appear in URLs. "test" and "preview" are API paths.
+// appear in URLs. "test", "preview" and "new" are paths of their own.
 var mappingNameRe = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
 func checkMappingName(name string) error {
-	if !mappingNameRe.MatchString(name) || name == "test" || name == "preview" || name == "." || name == ".." {
-		return idp.Errorf(idp.EInvalid, "%q is not a mapping name the console accepts: letters, digits, '.', '_' and '-', at most 64, and not test or preview", name)
+	if !mappingNameRe.MatchString(name) || name == "test" || name == "preview" || name == "new" || name == "." || name == ".." {
+		return idp.Errorf(idp.EInvalid, "%q is not a mapping name the console accepts: letters, digits, '.', '_' and '-', at most 64, and not test, preview or new", name)
 	}
 	return nil
 }

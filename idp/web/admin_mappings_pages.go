@@ -207,6 +207,15 @@ func (c *MappingConsole) ListPage(r *http.Request, _ idp.Session) (any, error) {
 func (c *MappingConsole) EditorPage(r *http.Request, _ idp.Session) (any, error) {
 	name := r.PathValue("name")
 	d, err := c.detail(r, name)
+	if idp.ErrorCode(err) == idp.ENotFound && r.URL.Query().Get("new") != "" {
+		// A new console mapping: an editor with a skeleton, version 0.
+		if err := checkMappingName(name); err != nil {
+			return nil, err
+		}
+		d = &MappingDetail{MappingSummary: MappingSummary{Name: name, Source: "console", UsedBy: []string{}},
+			Body: newMappingSkeleton(name), Versions: []MappingVersionView{}}
+		err = nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -254,6 +263,9 @@ func (c *MappingConsole) EditorForm(p *IdP) http.Handler {
 		}
 		name := r.PathValue("name")
 		d, err := c.detail(r, name)
+		if idp.ErrorCode(err) == idp.ENotFound && r.PostFormValue("version") == "0" {
+			d, err = &MappingDetail{MappingSummary: MappingSummary{Name: name, Source: "console", UsedBy: []string{}}, Versions: []MappingVersionView{}}, checkMappingName(name)
+		}
 		if err != nil {
 			p.adminError(w, r, s, "mappings", err, p.backPath(r))
 			return
@@ -372,4 +384,30 @@ func (c *MappingConsole) CopyForm(w http.ResponseWriter, r *http.Request, _ idp.
 		return "", err
 	}
 	return AdminNotice("/admin/mappings/"+url.PathEscape(name), fmt.Sprintf("Copied %s to the console as version %d; edit it below.", name, d.Version)), nil
+}
+
+// newMappingSkeleton is the body a new console mapping starts from.
+func newMappingSkeleton(name string) string {
+	return "name: " + name + `
+source_identity: {from: username, required: true}
+role_session_name: {from: username}
+session_duration: 3600
+roles:
+  - role_arn: arn:aws:iam::123456789012:role/ROLE
+    provider_arn: arn:aws:iam::123456789012:saml-provider/idpbridge
+`
+}
+
+// NewMappingForm is GET /admin/mappings/new?name=: it opens the editor of a
+// new console mapping (a plain GET form, so that it needs no CSRF token).
+func (c *MappingConsole) NewMappingForm(p *IdP) http.Handler {
+	return p.RequireAdmin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, _ := SessionFrom(r.Context())
+		name := strings.TrimSpace(r.URL.Query().Get("name"))
+		if err := checkMappingName(name); err != nil {
+			p.adminError(w, r, s, "mappings", err, "/admin/mappings")
+			return
+		}
+		seeOther(w, "/admin/mappings/"+url.PathEscape(name)+"?new=1")
+	}))
 }
