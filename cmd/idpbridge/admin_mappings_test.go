@@ -62,6 +62,16 @@ func TestAdminMappingsWithoutJavaScript(t *testing.T) {
 			t.Errorf("the previewed YAML:\n%s", b)
 		}
 
+		// Fields left as the page showed them: the YAML as written wins.
+		byHand := form("preview", "username", "", "1")
+		byHand.Set("si_from_orig", "username")
+		byHand.Set("si_required_orig", "1")
+		byHand.Set("body", strings.Replace(yaml, "from: username\n  required: true", "from: mail\n  transforms: [strip_domain]\n  required: true", 1))
+		code, page, _ = admin.form("POST", "/admin/mappings/aws", byHand)
+		if code != 200 || !strings.Contains(page, `<code class="preview-value">diego.ramirez</code>`) {
+			t.Errorf("preview of a hand-edited YAML = %d:\n%s", code, page)
+		}
+
 		// A transform the form does not know: 400, the message next to
 		// the source identity fields.
 		code, page, _ = admin.form("POST", "/admin/mappings/aws", form("save", "mail", "strip_domains", "1"))

@@ -33,8 +33,12 @@ type MappingEditorPage struct {
 	Body    string
 	Version int
 	Comment string
-	// SourceIdentity is the structured form of the source identity.
-	SourceIdentity SourceIdentityForm
+	// SourceIdentity is the structured form of the source identity;
+	// SourceIdentityShown is what the page showed before the
+	// administrator's edit, which tells a change of the fields from an
+	// edit of the YAML.
+	SourceIdentity      SourceIdentityForm
+	SourceIdentityShown SourceIdentityForm
 	// User is the preview's person; People the local people to pick from.
 	User   string
 	People []string
@@ -234,6 +238,7 @@ func (c *MappingConsole) editorPage(r *http.Request, d *MappingDetail) MappingEd
 	page := MappingEditorPage{Detail: d, Body: d.Body, Version: d.Version, Status: http.StatusOK}
 	page.Editable = d.Source == "console"
 	page.SourceIdentity = sourceIdentityForm(page.Body)
+	page.SourceIdentityShown = page.SourceIdentity
 	if c.LocalPeople != nil {
 		people, err := c.LocalPeople(r.Context())
 		if err != nil {
@@ -287,6 +292,16 @@ func (c *MappingConsole) EditorForm(p *IdP) http.Handler {
 			Required:   r.PostFormValue("si_required") != "",
 			Complex:    r.PostFormValue("si_complex") != "",
 		}
+		// The fields apply when the administrator changed them; else the
+		// YAML as written wins (it may have been edited by hand).
+		orig := SourceIdentityForm{
+			From:       r.PostFormValue("si_from_orig"),
+			Transforms: r.PostFormValue("si_transforms_orig"),
+			Required:   r.PostFormValue("si_required_orig") != "",
+		}
+		if form.From == orig.From && form.Transforms == orig.Transforms && form.Required == orig.Required {
+			form.Complex = true
+		}
 		body, err := withSourceIdentity(page.Body, form)
 		var fields *InvalidFields
 		switch {
@@ -299,8 +314,10 @@ func (c *MappingConsole) EditorForm(p *IdP) http.Handler {
 			page.Body = body
 		}
 		page.SourceIdentity = sourceIdentityForm(page.Body)
-		if page.SourceIdentity.From == "" && page.Status == http.StatusOK {
-			page.SourceIdentity = form
+		page.SourceIdentityShown = page.SourceIdentity
+		if page.Status != http.StatusOK {
+			form.Complex = r.PostFormValue("si_complex") != ""
+			page.SourceIdentity, page.SourceIdentityShown = form, orig
 		}
 		if page.Status == http.StatusOK && r.PostFormValue("action") == "preview" {
 			pv, err := c.preview(r, PreviewRequest{Body: page.Body, User: page.User})
