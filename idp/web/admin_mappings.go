@@ -80,8 +80,10 @@ type MappingSummary struct {
 	// Source is where the mapping in effect comes from: "config" (the
 	// config file, or a built-in default) or "console".
 	Source string `json:"source"`
-	// File and Line locate the config file's mapping of this name, if any.
-	File string `json:"file,omitempty"`
+	// Config reports that the config file (or, without File, a built-in
+	// default) has a mapping of this name; File and Line locate it.
+	Config bool   `json:"config"`
+	File   string `json:"file,omitempty"`
 	Line int    `json:"line,omitempty"`
 	// Version is the console's latest version (0: none); when Source is
 	// "config" and Version > 0, the console's mapping was withdrawn.
@@ -97,8 +99,6 @@ type MappingSummary struct {
 	ChangedAt *time.Time `json:"changedAt,omitempty"`
 }
 
-// InConfig reports whether the config file has the mapping.
-func (m MappingSummary) InConfig() bool { return m.File != "" || m.Line != 0 }
 
 // MappingDetail is one mapping with its history.
 type MappingDetail struct {
@@ -190,7 +190,7 @@ func (c *MappingConsole) summaries(r *http.Request) ([]MappingSummary, error) {
 	}
 	for _, m := range c.Config {
 		s := get(m.Name)
-		s.File, s.Line = m.File, m.Line
+		s.Config, s.File, s.Line = true, m.File, m.Line
 	}
 	for _, v := range latest {
 		c.applyLatest(get(v.Name), v)
@@ -237,7 +237,7 @@ func (c *MappingConsole) detail(r *http.Request, name string) (*MappingDetail, e
 	}
 	d := &MappingDetail{MappingSummary: MappingSummary{Name: name, Source: "config", UsedBy: []string{}}, Versions: []MappingVersionView{}}
 	if inConfig {
-		d.File, d.Line = cfg.File, cfg.Line
+		d.MappingSummary.Config, d.File, d.Line = true, cfg.File, cfg.Line
 		d.Config = &ConfigMappingView{File: cfg.File, Line: cfg.Line, Body: cfg.Body}
 		d.Body = cfg.Body
 	}
