@@ -84,7 +84,7 @@ type MappingSummary struct {
 	// default) has a mapping of this name; File and Line locate it.
 	Config bool   `json:"config"`
 	File   string `json:"file,omitempty"`
-	Line int    `json:"line,omitempty"`
+	Line   int    `json:"line,omitempty"`
 	// Version is the console's latest version (0: none); when Source is
 	// "config" and Version > 0, the console's mapping was withdrawn.
 	Version int `json:"version,omitempty"`
@@ -98,7 +98,6 @@ type MappingSummary struct {
 	ChangedBy string     `json:"changedBy,omitempty"`
 	ChangedAt *time.Time `json:"changedAt,omitempty"`
 }
-
 
 // MappingDetail is one mapping with its history.
 type MappingDetail struct {
