@@ -24,7 +24,8 @@ func init() { register("mapping test", func() command { return &mappingTestComma
 func (*mappingTestCommand) name() string { return "mapping test" }
 func (*mappingTestCommand) summary() string {
 	return "Shows the SAML attributes an assertion to service provider --sp would carry for user\n" +
-		"--user, or exactly why the mapping cannot make one (exit status 1)."
+		"--user, or exactly why the mapping cannot make one (exit status 1). The mapping is the one\n" +
+		"in effect: the console's latest version, else the config file's."
 }
 func (c *mappingTestCommand) flags(fs *flag.FlagSet) {
 	c.addConfigFlag(fs)
@@ -58,6 +59,10 @@ func (c *mappingTestCommand) run(ctx context.Context, m *Main) error {
 	}
 	s, err := m.openStore(ctx, cfg, cfg.AutoMigrate())
 	if err != nil {
+		return err
+	}
+	// The console's mappings override the config file's, as in serve.
+	if err := cat.ConsoleMappings(s, sso.MappingReloaderOptions{Now: m.Now}).Reload(ctx); err != nil {
 		return err
 	}
 	log := m.logger(cfg)

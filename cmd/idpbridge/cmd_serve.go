@@ -96,6 +96,9 @@ func (c *serveCommand) run(ctx context.Context, m *Main) error {
 	}
 	m.mountAdminSTS(cfg, srv, webp, svc)
 	m.mountAdminProviders(ctx, srv, webp, ssoIdP, s, ap.Writer, log)
+	if err := m.mountAdminMappings(ctx, cfg, srv, webp, s, ssoIdP, log); err != nil {
+		return err
+	}
 	srv.Handle(web.AdminAPIFallback, webp.IdP.AdminAPINotFound(srv))
 
 	ln, err := net.Listen("tcp", cfg.Server.Listen)

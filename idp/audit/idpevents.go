@@ -154,6 +154,18 @@ const (
 	AdminUserDeleted AdminAction = "AdminUserDeleted"
 )
 
+// Admin actions on the attribute mappings edited in the console (target
+// type TargetMapping, target the mapping's name; details "before" and
+// "after" hold the versions as compact JSON).
+const (
+	// AdminMappingUpdated: a new version saved (edited, copied from the
+	// config file, or withdrawn back to it).
+	AdminMappingUpdated AdminAction = "AdminMappingUpdated"
+	// AdminMappingRolledBack: a new version saved with an earlier
+	// version's body.
+	AdminMappingRolledBack AdminAction = "AdminMappingRolledBack"
+)
+
 // Admin target types (AdminChange.TargetType).
 const (
 	TargetUser            = "User"

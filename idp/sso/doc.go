@@ -21,7 +21,12 @@
 //   - for service providers whose sign-in issues credentials (the builtin
 //     preset), IdP-initiated SSO only on a POST with the CSRF token: a GET
 //     shows a page asking to confirm;
-//   - mapping tests (Catalog.Test, MappingTest);
+//   - mapping tests (Catalog.Test, MappingTest) and previews of a mapping
+//     not yet saved (PreviewMapping);
+//   - the console's mappings (consolemappings.go): versions kept in the
+//     database override the config file's mapping of the same name, and
+//     every replica reloads them when the store's stamp changes, checking
+//     at most every DefaultMappingRefresh (Catalog.ConsoleMappings);
 //   - the signing keys' life cycle on top of idp/signing: the key ring that
 //     signs and publishes (StoreKeys) and rotate, activate and retire.
 //

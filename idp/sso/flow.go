@@ -293,7 +293,7 @@ func (a sessionAdapter) GetSession(w http.ResponseWriter, r *http.Request, req *
 		}
 	}
 
-	res, err := st.sp.mapping.Apply(s.Identity)
+	res, err := p.reg.mapping(r.Context(), st.sp).Apply(s.Identity)
 	if err != nil {
 		var me *attributes.MappingError
 		if !errors.As(err, &me) {

@@ -38,7 +38,7 @@ func MappingTest(c *Catalog, people People) func(r *http.Request) (any, error) {
 		if !ok {
 			return nil, idp.Errorf(idp.ENotFound, "no user %s", quoteName(user))
 		}
-		rep, err := c.Test(spName, id)
+		rep, err := c.TestContext(r.Context(), spName, id)
 		switch {
 		case errors.Is(err, ErrUnknownServiceProvider):
 			return nil, idp.Errorf(idp.ENotFound, "no service provider %s", quoteName(spName))

@@ -23,17 +23,23 @@ import (
 
 // Catalog is the configured service providers with their compiled mappings,
 // without their metadata: enough to list a person's applications and to test
-// mappings. It is immutable and safe for concurrent use.
+// mappings. Its providers are fixed; their mappings are the config file's,
+// overlaid by the console's (ConsoleMappings). It is safe for concurrent
+// use.
 type Catalog struct {
 	sps    []*provider // configuration order
 	byName map[string]*provider
+	// configMappings are the config file's mappings by name.
+	configMappings map[string]*attributes.Mapping
+	// console is the last load of the console's mappings (nil: none).
+	console  atomic.Pointer[consoleMappings]
+	reloader atomic.Pointer[MappingReloader]
 
 	// The service providers added in the admin console (stored.go): the
-	// compiled mappings and base URL they are built with, and the current
-	// set, replaced as a whole by LoadStored.
-	mappings map[string]*attributes.Mapping
-	baseURL  string
-	stored   atomic.Pointer[storedSet]
+	// base URL they are built with, and the current set, replaced as a
+	// whole by LoadStored.
+	baseURL string
+	stored  atomic.Pointer[storedSet]
 }
 
 // ErrUnknownServiceProvider: no service provider has that name.
@@ -53,7 +59,7 @@ func NewCatalog(sps []ServiceProviderConfig, mappings []attributes.MappingConfig
 		}
 		compiled[mc.Name] = m
 	}
-	c := &Catalog{byName: map[string]*provider{}, mappings: compiled, baseURL: baseURL}
+	c := &Catalog{byName: map[string]*provider{}, configMappings: compiled, baseURL: baseURL}
 	for _, sc := range sps {
 		r, _ := resolveConfig(sc, baseURL)
 		p := &provider{cfg: r, mapping: compiled[r.mapping]}
@@ -153,36 +159,30 @@ type ReportProblem struct {
 	Message   string `json:"message"`
 }
 
-// Test applies the mapping of service provider spName to id. An unknown
-// provider is ErrUnknownServiceProvider; a person the mapping cannot map is
-// a report with OK false and the problems, not an error.
+// Test applies the mapping in effect of service provider spName to id. An
+// unknown provider is ErrUnknownServiceProvider; a person the mapping
+// cannot map is a report with OK false and the problems, not an error.
 func (c *Catalog) Test(spName string, id idp.Identity) (*MappingReport, error) {
+	return c.TestContext(context.Background(), spName, id)
+}
+
+// TestContext is Test with the context of the request (for reloading the
+// console's mappings when due).
+func (c *Catalog) TestContext(ctx context.Context, spName string, id idp.Identity) (*MappingReport, error) {
 	p, ok := c.lookup(spName)
 	if !ok {
 		return nil, fmt.Errorf("%w %q", ErrUnknownServiceProvider, spName)
 	}
+	m := c.mapping(ctx, p)
 	rep := &MappingReport{
 		ServiceProvider: p.cfg.name,
 		EntityID:        p.cfg.entityID,
-		Mapping:         p.mapping.Name(),
+		Mapping:         m.Name(),
 		User:            id.QualifiedName(),
 		SingleRole:      p.cfg.singleRole,
 	}
-	res, err := p.mapping.Apply(id)
-	var me *attributes.MappingError
-	switch {
-	case errors.As(err, &me):
-		for _, pr := range me.Problems {
-			rep.Problems = append(rep.Problems, ReportProblem{Field: pr.Field, Attribute: pr.Attribute, Value: pr.Value, Message: pr.AdminMessage})
-		}
-		return rep, nil
-	case err != nil:
+	if err := fillReport(rep, m, id); err != nil {
 		return nil, err
-	}
-	rep.OK = true
-	rep.NameID, rep.NameIDFormat = nameIDOf(id), string(saml.PersistentNameIDFormat)
-	for _, a := range res.SAMLAttributes() {
-		rep.Attributes = append(rep.Attributes, ReportAttribute(a))
 	}
 	return rep, nil
 }
@@ -197,7 +197,7 @@ func nameIDOf(id idp.Identity) string { return id.Username }
 func (c *Catalog) Apps(id idp.Identity) []App {
 	var out []App
 	for _, p := range c.all() {
-		_, err := p.mapping.Apply(id)
+		_, err := c.mapping(context.Background(), p).Apply(id)
 		var me *attributes.MappingError
 		if errors.As(err, &me) {
 			noRole := false

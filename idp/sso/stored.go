@@ -117,7 +117,7 @@ func (c *Catalog) storedProvider(rec store.ServiceProvider) (*provider, error) {
 	if _, ok := c.byName[rec.Name]; ok {
 		return nil, fmt.Errorf("%q is the name of a service provider of the configuration file", rec.Name)
 	}
-	m, ok := c.mappings[rec.Mapping]
+	m, ok := c.configMappings[rec.Mapping]
 	if !ok {
 		return nil, fmt.Errorf("unknown mapping %q (known: %s)", rec.Mapping, strings.Join(c.MappingNames(), ", "))
 	}
@@ -155,8 +155,8 @@ func (c *Catalog) storedProvider(rec store.ServiceProvider) (*provider, error) {
 
 // MappingNames lists the mappings a service provider may use, by name.
 func (c *Catalog) MappingNames() []string {
-	out := make([]string, 0, len(c.mappings))
-	for name := range c.mappings {
+	out := make([]string, 0, len(c.configMappings))
+	for name := range c.configMappings {
 		out = append(out, name)
 	}
 	sort.Strings(out)

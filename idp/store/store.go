@@ -73,6 +73,7 @@ type Ops interface {
 	WebSessionStore
 	AuditStore
 	ServiceProviderStore
+	MappingStore
 }
 
 // UserStore keeps local user accounts.

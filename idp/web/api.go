@@ -48,7 +48,31 @@ type errorBody struct {
 type errorDetail struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// Fields, for an invalid request, names each field at fault.
+	Fields []FieldError `json:"fields,omitempty"`
 }
+
+// FieldError is one problem of one field of a request: Field is its key
+// path in the submitted document ("source_identity.transforms", "roles[0].group"),
+// "" for the document as a whole; Line is its line in the document when it
+// is text (YAML), else 0.
+type FieldError struct {
+	Field   string `json:"field"`
+	Line    int    `json:"line,omitempty"`
+	Message string `json:"message"`
+}
+
+// InvalidFields is an idp.EInvalid error that names the fields at fault;
+// Error renders them in the body's "fields".
+type InvalidFields struct {
+	Message string
+	Fields  []FieldError
+}
+
+func (e *InvalidFields) Error() string { return e.Message }
+
+// Unwrap returns the *idp.Error (code invalid) that sets the status.
+func (e *InvalidFields) Unwrap() error { return &idp.Error{Code: idp.EInvalid, Message: e.Message} }
 
 // Error writes err as the JSON error body with the status of its code. A
 // body over the server's limit is too_large; any error that is not an
@@ -73,7 +97,12 @@ func writeError(w http.ResponseWriter, r *http.Request, err error, log *slog.Log
 	if _, ok := errorStatus[code]; !ok {
 		code = idp.EInternal
 	}
-	WriteJSON(w, ErrorStatus(err), errorBody{Error: errorDetail{Code: code, Message: idp.ErrorMessage(err)}})
+	detail := errorDetail{Code: code, Message: idp.ErrorMessage(err)}
+	var fields *InvalidFields
+	if errors.As(err, &fields) && code == idp.EInvalid {
+		detail.Fields = fields.Fields
+	}
+	WriteJSON(w, ErrorStatus(err), errorBody{Error: detail})
 }
 
 // WriteJSON answers status with v as JSON, never cached.

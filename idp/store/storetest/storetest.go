@@ -34,7 +34,8 @@ type Backend struct {
 }
 
 // Run runs every conformance suite against b: the users and keys, the STS,
-// the browser sessions, the audit trail and the migration runner. A backend
+// the browser sessions, the audit trail, the console's attribute mappings
+// and the migration runner. A backend
 // calls only Run, so a suite added here runs everywhere.
 func Run(t *testing.T, b Backend) {
 	if b.Name == "" || b.Open == nil {
@@ -52,6 +53,7 @@ func Run(t *testing.T, b Backend) {
 	t.Run("WebSessions", func(t *testing.T) { t.Parallel(); runWebSessions(t, newStore) })
 	t.Run("Audit", func(t *testing.T) { t.Parallel(); runAudit(t, newStore) })
 	t.Run("ServiceProviders", func(t *testing.T) { t.Parallel(); runServiceProviders(t, newStore) })
+	t.Run("Mappings", func(t *testing.T) { t.Parallel(); runMappings(t, newStore) })
 	t.Run("Migrations", func(t *testing.T) { t.Parallel(); runMigrations(t, b.Name, b.Open) })
 }
 
