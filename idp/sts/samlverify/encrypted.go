@@ -64,9 +64,9 @@ const (
 var gcmKeySizes = map[string]int{algAES128GCM: 16, algAES192GCM: 24, algAES256GCM: 32}
 
 var cbcAlgorithms = map[string]bool{
-	"http://www.w3.org/2001/04/xmlenc#aes128-cbc":   true,
-	"http://www.w3.org/2001/04/xmlenc#aes192-cbc":   true,
-	"http://www.w3.org/2001/04/xmlenc#aes256-cbc":   true,
+	"http://www.w3.org/2001/04/xmlenc#aes128-cbc":    true,
+	"http://www.w3.org/2001/04/xmlenc#aes192-cbc":    true,
+	"http://www.w3.org/2001/04/xmlenc#aes256-cbc":    true,
 	"http://www.w3.org/2001/04/xmlenc#tripledes-cbc": true,
 }
 
