@@ -192,8 +192,13 @@ func (s *Service) planSAML(ctx context.Context, c *call, st *samlState) (*grant,
 
 	// 3-5. Signature with the provider's keys only, issuer, bearer
 	// confirmation, recipient, audience, time, replay.
+	decKeys, err := provider.decryptionKeys(ctx)
+	if err != nil {
+		return nil, internal(err)
+	}
 	a, err := samlverify.Verify(ctx, req.SAMLAssertion.v,
-		samlverify.Provider{ARN: provider.ARN, EntityID: md.EntityID, Certs: md.Certs},
+		samlverify.Provider{ARN: provider.ARN, EntityID: md.EntityID, Certs: md.Certs,
+			DecryptionKeys: decKeys, RequireEncryption: provider.Encryption.Required},
 		samlverify.Options{Now: c.now, Recipients: s.dir.SAMLRecipients, Audiences: s.dir.SAMLRecipients,
 			Replay: ReplayCache{Store: s.store, Now: func() time.Time { return c.now }}})
 	if err != nil {
