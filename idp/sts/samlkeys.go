@@ -9,8 +9,14 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"regexp"
+	"sort"
+	"time"
 
+	"idpbridge/idp/signing"
+	"idpbridge/idp/store"
 	"idpbridge/idp/sts/samlverify"
 )
 
@@ -154,4 +160,91 @@ func (b *builder) readDecryptionKey(path string) (*rsa.PrivateKey, error) {
 		return nil, fmt.Errorf("%s: RSA key of %d bits, at least %d", path, bits, MinDecryptionKeyBits)
 	}
 	return key, nil
+}
+
+// DecryptionKeyStore is where serve keeps the SAML providers' decryption
+// keys: the store's saml_provider_keys.
+type DecryptionKeyStore interface {
+	PutSAMLProviderKey(ctx context.Context, k store.SAMLProviderKey) (bool, error)
+	ListSAMLProviderKeys(ctx context.Context, providerARN string) ([]store.SAMLProviderKey, error)
+}
+
+// UseSealedDecryptionKeys imports the private keys every SAML provider of
+// d read from PEM files into s, sealed with kek (a key already stored is
+// kept), then makes each provider decrypt with the sealed copies of its
+// configured keys. A key named by ID must have been imported before. Each
+// key is logged with its ID and whether it was imported now.
+func UseSealedDecryptionKeys(ctx context.Context, d *Directory, s DecryptionKeyStore, kek []byte, random io.Reader, now time.Time, log *slog.Logger) error {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	accounts := d.Accounts()
+	sort.Strings(accounts)
+	for _, acct := range accounts {
+		a := d.accounts[acct]
+		names := make([]string, 0, len(a.SAMLProviders))
+		for n := range a.SAMLProviders {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			p := a.SAMLProviders[n]
+			if len(p.Encryption.PrivateKeys) == 0 {
+				continue
+			}
+			keys, err := sealedKeys(ctx, p, s, kek, random, now, log)
+			if err != nil {
+				return fmt.Errorf("SAML provider %s: %w", p.ARN, err)
+			}
+			p.Encryption.Keys = func(context.Context) ([]*rsa.PrivateKey, error) { return keys, nil }
+		}
+	}
+	return nil
+}
+
+func sealedKeys(ctx context.Context, p *SAMLProvider, s DecryptionKeyStore, kek []byte, random io.Reader, now time.Time, log *slog.Logger) ([]*rsa.PrivateKey, error) {
+	aad := func(id string) string { return p.ARN + "/" + id }
+	imported := map[string]bool{}
+	for _, k := range p.Encryption.PrivateKeys {
+		if k.Key == nil {
+			continue
+		}
+		sealed, err := signing.SealPrivateKey(random, kek, k.Key, aad(k.ID))
+		if err != nil {
+			return nil, fmt.Errorf("seal private key %s: %w", k.ID, err)
+		}
+		stored, err := s.PutSAMLProviderKey(ctx, store.SAMLProviderKey{ProviderARN: p.ARN, ID: k.ID, EncryptedKey: sealed, CreatedAt: now})
+		if err != nil {
+			return nil, err
+		}
+		imported[k.ID] = stored
+	}
+	stored, err := s.ListSAMLProviderKeys(ctx, p.ARN)
+	if err != nil {
+		return nil, err
+	}
+	byID := map[string]store.SAMLProviderKey{}
+	for _, k := range stored {
+		byID[k.ID] = k
+	}
+	var out []*rsa.PrivateKey
+	for _, k := range p.Encryption.PrivateKeys {
+		sk, ok := byID[k.ID]
+		if !ok {
+			return nil, fmt.Errorf("private key %s is not in the database: list its PEM file in private_keys once to import it", k.ID)
+		}
+		key, err := signing.OpenPrivateKey(kek, sk.EncryptedKey, aad(k.ID))
+		if err != nil {
+			return nil, fmt.Errorf("private key %s: %w", k.ID, err)
+		}
+		if DecryptionKeyID(&key.PublicKey) != k.ID {
+			return nil, fmt.Errorf("private key %s: the stored key has another ID", k.ID)
+		}
+		if k.Key != nil && !k.Key.Equal(key) {
+			return nil, fmt.Errorf("private key %s: the stored key differs from %s", k.ID, k.Path)
+		}
+		log.Info("sts: SAML decryption key", "provider", p.ARN, "key_id", k.ID, "imported_now", imported[k.ID], "file", k.Path)
+		out = append(out, key)
+	}
+	return out, nil
 }

@@ -1,6 +1,7 @@
 package sts
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -184,5 +185,60 @@ func TestAssumeRoleWithSAMLEncryptedNoKey(t *testing.T) {
 	a := encryptedSAMLEnv(t, "allowed")
 	if r := a.do(nil, samlForm(fedDevRoleARN, mySAMLIdP, exampleAssertion(t, nil))); r.status != 200 {
 		t.Fatalf("plain assertion under allowed: %d %s", r.status, r.body)
+	}
+}
+
+// TestSealedDecryptionKeys: serve imports a private_keys PEM file sealed
+// into the store once; the provider decrypts with the sealed copy; a later
+// configuration may name the key by ID alone; the sealed copy opens only
+// with the key-encryption key.
+func TestSealedDecryptionKeys(t *testing.T) {
+	t.Parallel()
+	md := metadataFile(t, samlIssuer, testSAMLKey(t, "example"))
+	dec := testSAMLKey(t, "sp-decryption").key
+	file := decryptionKeyFile(t, dec)
+	id := DecryptionKeyID(&dec.PublicKey)
+	cfg := func(entry string) string {
+		return "accounts:\n  - id: \"123456789012\"\n    saml_providers:\n      - name: MySAMLIdP\n        metadata_file: " + md +
+			"\n        private_keys: [" + entry + "]\n"
+	}
+	s := openTestStore(t)
+	kek := bytes.Repeat([]byte{3}, 32)
+	ctx := context.Background()
+
+	d := buildDirectory(t, cfg(file), nil)
+	if err := UseSealedDecryptionKeys(ctx, d, s, kek, rand.Reader, testNow, nil); err != nil {
+		t.Fatal(err)
+	}
+	stored, err := s.ListSAMLProviderKeys(ctx, mySAMLIdP)
+	if err != nil || len(stored) != 1 || stored[0].ID != id {
+		t.Fatalf("stored %+v, %v", stored, err)
+	}
+	der, _ := x509.MarshalPKCS8PrivateKey(dec)
+	if bytes.Contains(stored[0].EncryptedKey, der[len(der)-64:]) {
+		t.Fatal("the stored key is not sealed")
+	}
+	p, _ := d.SAMLProviderByARN(mySAMLIdP)
+	keys, err := p.decryptionKeys(ctx)
+	if err != nil || len(keys) != 1 || !keys[0].Equal(dec) {
+		t.Fatalf("decryption keys %v, %v", keys, err)
+	}
+
+	// Named by ID: the sealed copy, imported before.
+	byID := buildDirectory(t, cfg(id), nil)
+	if err := UseSealedDecryptionKeys(ctx, byID, s, kek, rand.Reader, testNow, nil); err != nil {
+		t.Fatal(err)
+	}
+	p, _ = byID.SAMLProviderByARN(mySAMLIdP)
+	if keys, err := p.decryptionKeys(ctx); err != nil || len(keys) != 1 || !keys[0].Equal(dec) {
+		t.Fatalf("by ID: %v, %v", keys, err)
+	}
+	if err := UseSealedDecryptionKeys(ctx, buildDirectory(t, cfg(id), nil), s, bytes.Repeat([]byte{4}, 32), rand.Reader, testNow, nil); err == nil ||
+		!strings.Contains(err.Error(), "does not open with the key-encryption key") {
+		t.Fatalf("another KEK: %v", err)
+	}
+	if err := UseSealedDecryptionKeys(ctx, buildDirectory(t, cfg("0123456789abcdef"), nil), s, kek, rand.Reader, testNow, nil); err == nil ||
+		!strings.Contains(err.Error(), "private key 0123456789abcdef is not in the database") {
+		t.Fatalf("unknown ID: %v", err)
 	}
 }
