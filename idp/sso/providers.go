@@ -2,6 +2,7 @@ package sso
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -47,6 +48,9 @@ func NewCatalog(sps []ServiceProviderConfig, mappings []attributes.MappingConfig
 	for _, sc := range sps {
 		r, _ := resolveConfig(sc, baseURL)
 		p := &provider{cfg: r, mapping: compiled[r.mapping]}
+		if isPEM(r.encryptionCert) {
+			p.encCert, _ = parseEncryptionCert([]byte(r.encryptionCert))
+		}
 		if r.metadataFile == "" && r.metadataURL == "" {
 			p.md = staticMetadata(r.entityID, r.acsURL)
 		}
@@ -73,6 +77,8 @@ func joinProblems(ps []string) string {
 type provider struct {
 	cfg     resolved
 	mapping *attributes.Mapping
+	// encCert is encryption_cert, once read.
+	encCert *x509.Certificate
 
 	mu       sync.Mutex
 	md       *saml.EntityDescriptor // nil until loaded
@@ -228,6 +234,14 @@ const retryAfterFailure = time.Minute
 func (g *registry) load(ctx context.Context) error {
 	var errs []error
 	for _, p := range g.sps {
+		if p.cfg.encryptionCert != "" && p.encCert == nil {
+			cert, err := loadEncryptionCert(g.readFile, p.cfg)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			p.encCert = cert
+		}
 		switch {
 		case p.cfg.metadataFile != "":
 			md, err := loadMetadataFile(g.readFile, p.cfg)
@@ -321,11 +335,11 @@ func (g *registry) byEntityID(ctx context.Context, entityID string) (*provider, 
 // of the provider with entity ID serviceProviderID, os.ErrNotExist for any
 // other.
 func (g *registry) GetServiceProvider(r *http.Request, serviceProviderID string) (*saml.EntityDescriptor, error) {
-	_, md, ok := g.byEntityID(r.Context(), serviceProviderID)
+	p, md, ok := g.byEntityID(r.Context(), serviceProviderID)
 	if !ok {
 		return nil, os.ErrNotExist
 	}
-	return md, nil
+	return p.forIdP(md), nil
 }
 
 var _ saml.ServiceProviderProvider = (*registry)(nil)
