@@ -56,7 +56,8 @@ import (
 // provider has a private key, and AWS's metadata for the aws preset
 // publishes no encryption key: the aws preset encrypts only when
 // encryption_cert is set (to the certificate of the private key added to
-// the IAM SAML provider).
+// the IAM SAML provider). The builtin preset takes no encryption_cert: the
+// built-in sign-in endpoint reads the roles of the assertion it is posted.
 type ServiceProviderConfig struct {
 	Name            string   `yaml:"name"`
 	DisplayName     string   `yaml:"display_name,omitempty"`
@@ -345,6 +346,9 @@ func resolveConfig(sp ServiceProviderConfig, baseURL string) (resolved, []config
 	}
 	own := base + BuiltinPath
 	r.issuesCredentials = sp.Preset == PresetBuiltin || sp.EntityID == own || sp.ACSURL == own
+	if r.issuesCredentials && r.encryptionCert != "" {
+		add("encryption_cert", "not for the built-in STS sign-in: it reads the assertion's roles to offer its role chooser, so it takes assertions in the clear (AssumeRoleWithSAML on the STS API decrypts)")
+	}
 
 	sources := 0
 	for _, s := range []string{sp.MetadataFile, sp.MetadataURL} {

@@ -192,6 +192,9 @@ func TestEncryptionConfigProblems(t *testing.T) {
 		{"garbage PEM", func(s *ServiceProviderConfig) {
 			s.EncryptionCert = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"
 		}, "service_providers[0].encryption_cert: "},
+		{"builtin", func(s *ServiceProviderConfig) {
+			*s = ServiceProviderConfig{Name: "app", Mapping: "aws-map", Preset: PresetBuiltin, EncryptionCert: string(certPEM(c))}
+		}, "service_providers[0].encryption_cert: not for the built-in STS sign-in"},
 		{"missing file", func(s *ServiceProviderConfig) { s.EncryptionCert = "/x/missing.pem" },
 			`service_providers[0].encryption_cert: service provider "app": encryption_cert: /x/missing.pem: no such file`},
 		{"a key, not a certificate", func(s *ServiceProviderConfig) { s.EncryptionCert = "/x/key.pem" },
