@@ -52,9 +52,9 @@ func TestEncryptedFederation(t *testing.T) {
 	base := "http://localhost:" + addr[strings.LastIndexByte(addr, ':')+1:]
 	example := exampleFederation(t, base)
 	for old, repl := range map[string]string{
-		"saml_recipients: [" + base + "/sts/saml]": "saml_recipients: [" + base + "/sts/saml, https://signin.aws.amazon.com/saml, urn:amazon:webservices]",
-		"- {name: aws, preset: aws, mapping: aws-default}":                                    "- {name: aws, preset: aws, mapping: aws-default, encryption_cert: " + certFile + "}",
-		"- {name: idpbridge, metadata: self}":                                                 "- {name: idpbridge, metadata: self, assertion_encryption: allowed, private_keys: [" + keyFile + "]}",
+		"saml_recipients: [" + base + "/sts/saml]":         "saml_recipients: [" + base + "/sts/saml, https://signin.aws.amazon.com/saml, urn:amazon:webservices]",
+		"- {name: aws, preset: aws, mapping: aws-default}": "- {name: aws, preset: aws, mapping: aws-default, encryption_cert: " + certFile + "}",
+		"- {name: idpbridge, metadata: self}":              "- {name: idpbridge, metadata: self, assertion_encryption: allowed, private_keys: [" + keyFile + "]}",
 	} {
 		if !strings.Contains(example, old) {
 			t.Fatalf("the federation example no longer has %q", old)
