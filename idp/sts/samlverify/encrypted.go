@@ -239,7 +239,9 @@ func decryptInto(root *xnode, p Provider) *Error {
 	if rej != nil {
 		return rej
 	}
-	assertion, err := readRooted(plain, rootSpec{nsAssertion, "Assertion", "saml:Assertion", assertionRule}, root.scope, 1, countElements(root))
+	// XML Encryption puts the plaintext in the EncryptedData's place: in
+	// the scope of the EncryptedAssertion.
+	assertion, err := readRooted(plain, rootSpec{nsAssertion, "Assertion", "saml:Assertion", assertionRule}, enc.scope, 1, countElements(root))
 	if err != nil {
 		return invalid("decrypted assertion: xml: %v", err)
 	}
