@@ -223,6 +223,9 @@ func TestEncryptedAssertionAccepted(t *testing.T) {
 		{name: "signed Response over it, signed assertion", b: encrypted(encSpec{}, true, true), signedR: true},
 		{name: "signed Response over it, assertion unsigned", b: encrypted(encSpec{}, false, true), signedR: true},
 		{name: "the second of two keys (rotation)", b: encrypted(encSpec{}, true, false), keys: []string{testDecKey2, testDecKey}},
+		{name: "plaintext in the EncryptedAssertion's namespace scope", b: encrypted(encSpec{plaintext: func(a []byte) []byte {
+			return bytes.Replace(a, []byte(` xmlns:saml="`+nsAssertion+`"`), nil, 1)
+		}}, true, false)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
