@@ -8,6 +8,7 @@ import (
 	"crypto/cipher"
 	"crypto/rsa"
 	"encoding/base64"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -356,4 +357,42 @@ func TestDecryptionOptions(t *testing.T) {
 func asErrorOK(err error) bool {
 	_, ok := err.(*Error)
 	return ok
+}
+
+// BenchmarkVerifyEncrypted: the valid signed Assertion encrypted to an
+// RSA-2048 key (AES-256-GCM, RSA-OAEP): the decryption's cost on top of
+// BenchmarkVerify.
+func BenchmarkVerifyEncrypted(b *testing.B) {
+	in := encrypted(encSpec{}, true, false).encode(b)
+	p, opt := decProvider(b), testOptions()
+	opt.Replay = alwaysFresh
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Verify(context.Background(), in, p, opt); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCrewjamDecrypt: crewjam's ServiceProvider on the same
+// encrypted document, for comparison.
+func BenchmarkCrewjamDecrypt(b *testing.B) {
+	in := encrypted(encSpec{}, true, false).encode(b)
+	doc, err := base64.StdEncoding.DecodeString(in)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sp := bareServiceProvider(b, key(b, "idp-rsa2048").cert)
+	sp.Key = key(b, testDecKey).signer.(*rsa.PrivateKey)
+	sp.Certificate = key(b, testDecKey).cert
+	acs, _ := url.Parse(testSignin)
+	if _, err := sp.ParseXMLResponse(doc, nil, *acs); err != nil {
+		b.Skipf("crewjam does not decrypt it: %v", err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := sp.ParseXMLResponse(doc, nil, *acs); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
