@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"idpbridge/idp"
 )
 
 // MappingConfig is one named attribute mapping for AWS. Decode it strictly
@@ -144,23 +146,11 @@ type AttributeRule struct {
 	Required   bool        `yaml:"required,omitempty"`
 }
 
-// ConfigError is one problem of a MappingConfig, at a key path such as
-// "mappings[0].roles[1].group". Err, when set, is the underlying error (for
+// ConfigError is one problem of a MappingConfig, at a key path (Key) such as
+// "mappings[0].roles[1].group": the configuration problem type of every
+// package (idp.ConfigProblem). Err, when set, is the underlying error (for
 // example from regexp).
-type ConfigError struct {
-	Path    string
-	Message string
-	Err     error
-}
-
-func (e *ConfigError) Error() string {
-	if e.Path == "" {
-		return e.Message
-	}
-	return e.Path + ": " + e.Message
-}
-
-func (e *ConfigError) Unwrap() error { return e.Err }
+type ConfigError = idp.ConfigProblem
 
 // Validate returns every problem of c, each a *ConfigError whose path starts
 // with path (for example "mappings[0]"; "" for paths relative to the mapping).
@@ -177,7 +167,7 @@ type problems struct {
 }
 
 func (p *problems) add(field string, err error, format string, args ...any) {
-	p.errs = append(p.errs, &ConfigError{Path: joinPath(p.prefix, field), Message: fmt.Sprintf(format, args...), Err: err})
+	p.errs = append(p.errs, &ConfigError{Key: joinPath(p.prefix, field), Msg: fmt.Sprintf(format, args...), Err: err})
 }
 
 func joinPath(prefix, field string) string {
@@ -217,19 +207,19 @@ func compile(c MappingConfig, path string) (*Mapping, []error) {
 	}
 
 	if c.SourceIdentity != nil {
-		m.sourceIdentity = compileValue(p, "source_identity", *c.SourceIdentity, "a source identity", ValidSourceIdentity)
+		m.sourceIdentity = compileValue(p, "source_identity", *c.SourceIdentity, "a source identity", idp.ValidSourceIdentity)
 	}
 	if c.RoleSessionName == nil {
 		p.add("role_session_name", nil, "required: AWS requires a RoleSessionName attribute, for example role_session_name: {from: email}")
 	} else {
-		m.roleSessionName = compileValue(p, "role_session_name", *c.RoleSessionName, "a role session name", ValidRoleSessionName)
+		m.roleSessionName = compileValue(p, "role_session_name", *c.RoleSessionName, "a role session name", idp.ValidRoleSessionName)
 		if m.roleSessionName != nil {
 			m.roleSessionName.required = true
 		}
 	}
 
-	if d := c.SessionDuration; d != 0 && (d < MinSessionDuration || d > MaxSessionDuration) {
-		p.add("session_duration", nil, "%d is out of range: a session lasts %d to %d seconds (or leave it out)", d, MinSessionDuration, MaxSessionDuration)
+	if d := c.SessionDuration; d != 0 && (d < idp.MinSessionDuration || d > idp.MaxSessionDuration) {
+		p.add("session_duration", nil, "%d is out of range: a session lasts %d to %d seconds (or leave it out)", d, idp.MinSessionDuration, idp.MaxSessionDuration)
 	}
 
 	if len(c.Roles) == 0 {
@@ -249,11 +239,11 @@ func compile(c MappingConfig, path string) (*Mapping, []error) {
 		switch {
 		case strings.TrimSpace(a.Name) == "":
 			p.add(field+".name", nil, "required: the SAML attribute name")
-		case strings.HasPrefix(a.Name, awsAttrPrefix):
-			p.add(field+".name", nil, "%s is reserved for AWS's attributes; use source_identity, role_session_name, session_duration, roles, principal_tags or transitive_tag_keys", quote(a.Name))
+		case strings.HasPrefix(a.Name, idp.AttrPrefix):
+			p.add(field+".name", nil, "%s is reserved for AWS's attributes; use source_identity, role_session_name, session_duration, roles, principal_tags or transitive_tag_keys", idp.Quote(a.Name))
 		default:
 			if j, dup := seenAttr[a.Name]; dup {
-				p.add(field+".name", nil, "%s is already defined by attributes[%d]", quote(a.Name), j)
+				p.add(field+".name", nil, "%s is already defined by attributes[%d]", idp.Quote(a.Name), j)
 			}
 			seenAttr[a.Name] = i
 		}
@@ -278,10 +268,10 @@ func compileValue(p *problems, field string, r ValueRule, what string, check fun
 	case r.From == "" && r.Value == "":
 		p.add(field, nil, "needs from (an identity attribute) or value (a constant)")
 	case r.From != "" && r.Value != "":
-		p.add(field, nil, "has both from %s and value %s; keep one", quote(r.From), quote(r.Value))
+		p.add(field, nil, "has both from %s and value %s; keep one", idp.Quote(r.From), idp.Quote(r.Value))
 	}
 	if r.Pick != "" && r.Pick != PickFirst {
-		p.add(field+".pick", nil, "unknown pick %s (the only choice is %q)", quote(r.Pick), PickFirst)
+		p.add(field+".pick", nil, "unknown pick %s (the only choice is %q)", idp.Quote(r.Pick), PickFirst)
 	}
 	for i, t := range r.Transforms {
 		if !t.valid() {
@@ -302,9 +292,9 @@ func compileValue(p *problems, field string, r ValueRule, what string, check fun
 		v.value = applyAll(r.Transforms, r.Value)
 		if check != nil {
 			if err := check(v.value); err != nil {
-				shown := quote(v.value)
+				shown := idp.Quote(v.value)
 				if v.value != r.Value {
-					shown = quote(r.Value) + " (" + quote(v.value) + " after " + describe(r.Transforms) + ")"
+					shown = idp.Quote(r.Value) + " (" + idp.Quote(v.value) + " after " + describe(r.Transforms) + ")"
 				}
 				p.add(field+".value", err, "%s cannot be %s: %v", shown, what, err)
 				return nil
@@ -329,15 +319,15 @@ func compileRole(p *problems, field string, r RoleRule) (roleRule, bool) {
 				continue
 			}
 			if strings.Contains(a.arn, "$") {
-				p.add(field+"."+a.key, nil, "%s refers to a group submatch ($) but the rule has no group pattern", quote(a.arn))
+				p.add(field+"."+a.key, nil, "%s refers to a group submatch ($) but the rule has no group pattern", idp.Quote(a.arn))
 				continue
 			}
-			check := ValidRoleARN
+			check := idp.ValidRoleARN
 			if a.key == "provider_arn" {
-				check = ValidSAMLProviderARN
+				check = idp.ValidSAMLProviderARN
 			}
 			if err := check(a.arn); err != nil {
-				p.add(field+"."+a.key, err, "%s is not valid: %v", quote(a.arn), err)
+				p.add(field+"."+a.key, err, "%s is not valid: %v", idp.Quote(a.arn), err)
 			}
 		}
 		return rr, len(p.errs) == before
@@ -357,7 +347,7 @@ func compileRole(p *problems, field string, r RoleRule) (roleRule, bool) {
 	for _, a := range []struct{ key, tmpl string }{{"role_arn", r.RoleARN}, {"provider_arn", r.ProviderARN}} {
 		for _, ref := range templateRefs(a.tmpl) {
 			if !knownSubmatch(re, ref) {
-				p.add(field+"."+a.key, nil, "%s refers to $%s, but the group pattern %s has no such submatch (it has %d)", quote(a.tmpl), ref, quote(r.Group), re.NumSubexp())
+				p.add(field+"."+a.key, nil, "%s refers to $%s, but the group pattern %s has no such submatch (it has %d)", idp.Quote(a.tmpl), ref, idp.Quote(r.Group), re.NumSubexp())
 			}
 		}
 	}
@@ -414,22 +404,22 @@ func compileTags(p *problems, m *Mapping, c MappingConfig) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	if len(keys) > MaxPrincipalTags {
-		p.add("principal_tags", nil, "%d tags is too many: AWS accepts at most %d session tags", len(keys), MaxPrincipalTags)
+	if len(keys) > idp.MaxPrincipalTags {
+		p.add("principal_tags", nil, "%d tags is too many: AWS accepts at most %d session tags", len(keys), idp.MaxPrincipalTags)
 	}
 	byFold := map[string]string{}
 	for _, k := range keys {
 		field := tagPath(k)
-		if err := ValidTagKey(k); err != nil {
-			p.add(field, err, "tag key %s is not valid: %v", quote(k), err)
+		if err := idp.ValidTagKey(k); err != nil {
+			p.add(field, err, "tag key %s is not valid: %v", idp.Quote(k), err)
 		}
 		fold := strings.ToLower(k)
 		if other, dup := byFold[fold]; dup {
-			p.add(field, nil, "tag key %s is the same as %s: tag keys are case-insensitive", quote(k), quote(other))
+			p.add(field, nil, "tag key %s is the same as %s: tag keys are case-insensitive", idp.Quote(k), idp.Quote(other))
 		} else {
 			byFold[fold] = k
 		}
-		vr := compileValue(p, field, c.PrincipalTags[k], "the value of session tag "+quote(k), ValidTagValue)
+		vr := compileValue(p, field, c.PrincipalTags[k], "the value of session tag "+idp.Quote(k), idp.ValidTagValue)
 		if vr != nil {
 			m.tags = append(m.tags, tagRule{key: k, field: field, value: *vr})
 		}
@@ -440,11 +430,11 @@ func compileTags(p *problems, m *Mapping, c MappingConfig) {
 		fold := strings.ToLower(k)
 		key, ok := byFold[fold]
 		if !ok {
-			p.add(field, nil, "%s is not one of the principal_tags keys", quote(k))
+			p.add(field, nil, "%s is not one of the principal_tags keys", idp.Quote(k))
 			continue
 		}
 		if j, dup := seen[fold]; dup {
-			p.add(field, nil, "%s is already listed at transitive_tag_keys[%d]", quote(k), j)
+			p.add(field, nil, "%s is already listed at transitive_tag_keys[%d]", idp.Quote(k), j)
 			continue
 		}
 		seen[fold] = i

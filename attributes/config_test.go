@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"idpbridge/idp"
 )
 
 // contractYAML is the configuration contract's example, with transforms in
@@ -373,7 +375,7 @@ func TestValidate(t *testing.T) {
 				c.Attributes = []AttributeRule{
 					{Name: "https://example.com/team", From: "team"},
 					{Name: "https://example.com/team", Value: "x"},
-					{Name: AttrSourceIdentity, From: "mail"},
+					{Name: idp.AttrSourceIdentity, From: "mail"},
 					{From: "mail"},
 					{Name: "urn:x"},
 				}

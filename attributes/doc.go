@@ -3,9 +3,10 @@
 // (Role, RoleSessionName, SessionDuration, SourceIdentity, PrincipalTag:<Key>,
 // TransitiveTagKeys) plus any extra attributes an administrator adds.
 //
-// It also owns the value rules AWS applies to those attributes (ValidSourceIdentity,
-// ValidRoleSessionName, ValidRoleARN, ValidSAMLProviderARN, ValidTagKey,
-// ValidTagValue), which the STS uses as well.
+// The value rules AWS applies to those attributes (idp.ValidSourceIdentity,
+// idp.ValidRoleSessionName, idp.ValidRoleARN, idp.ValidSAMLProviderARN,
+// idp.ValidTagKey, idp.ValidTagValue), the attribute names and idp.Tag belong
+// to the root package idp, which the STS shares.
 //
 // A mapping is configured as YAML (MappingConfig), checked with Validate, which
 // reports every problem with its key path, and compiled once with Compile. Apply

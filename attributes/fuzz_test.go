@@ -111,27 +111,27 @@ func TestFuzzMappings(t *testing.T) {
 // checkResult fails t when res breaks any of AWS's value rules.
 func checkResult(t *testing.T, name string, res *Result) {
 	t.Helper()
-	if err := ValidSourceIdentity(res.SourceIdentity); err != nil {
+	if err := idp.ValidSourceIdentity(res.SourceIdentity); err != nil {
 		t.Fatalf("%s: source identity %q: %v", name, res.SourceIdentity, err)
 	}
-	if err := ValidRoleSessionName(res.RoleSessionName); err != nil {
+	if err := idp.ValidRoleSessionName(res.RoleSessionName); err != nil {
 		t.Fatalf("%s: role session name %q: %v", name, res.RoleSessionName, err)
 	}
 	if len(res.Roles) == 0 {
 		t.Fatalf("%s: no roles", name)
 	}
 	for _, r := range res.Roles {
-		if ValidRoleARN(r.RoleARN) != nil || ValidSAMLProviderARN(r.ProviderARN) != nil {
+		if idp.ValidRoleARN(r.RoleARN) != nil || idp.ValidSAMLProviderARN(r.ProviderARN) != nil {
 			t.Fatalf("%s: invalid role %+v", name, r)
 		}
 	}
 	for _, tag := range res.PrincipalTags {
-		if ValidTagKey(tag.Key) != nil || ValidTagValue(tag.Value) != nil {
+		if idp.ValidTagKey(tag.Key) != nil || idp.ValidTagValue(tag.Value) != nil {
 			t.Fatalf("%s: invalid tag %+v", name, tag)
 		}
 	}
 	attrs := res.SAMLAttributes()
-	if len(attrs) == 0 || attrs[0].Name != AttrRole || len(attrs[0].Values) != len(res.Roles) {
+	if len(attrs) == 0 || attrs[0].Name != idp.AttrRole || len(attrs[0].Values) != len(res.Roles) {
 		t.Fatalf("%s: SAML attributes %+v", name, attrs)
 	}
 }

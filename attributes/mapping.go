@@ -71,7 +71,7 @@ type Result struct {
 	RoleSessionName   string
 	SessionDuration   int         // seconds; 0 when not set
 	Roles             []Role      // without repeats, in rule order, then in the person's group order
-	PrincipalTags     []Tag       // sorted by key
+	PrincipalTags     []idp.Tag   // sorted by key
 	TransitiveTagKeys []string    // keys of PrincipalTags, in configured order
 	Attributes        []Attribute // the extra attributes, in configured order
 }
@@ -81,9 +81,6 @@ type Role struct{ RoleARN, ProviderARN string }
 
 // Value returns the Role attribute value AWS reads: "roleArn,providerArn".
 func (r Role) Value() string { return r.RoleARN + "," + r.ProviderARN }
-
-// Tag is one session tag.
-type Tag struct{ Key, Value string }
 
 // Attribute is one SAML attribute with its values.
 type Attribute struct {
@@ -100,12 +97,12 @@ func (m *Mapping) Apply(id idp.Identity) (*Result, error) {
 	res := &Result{SessionDuration: m.duration}
 
 	if r := m.sourceIdentity; r != nil {
-		if v, ok := a.single(r, "source_identity", "the source identity", "a source identity", ValidSourceIdentity); ok {
+		if v, ok := a.single(r, "source_identity", "the source identity", "a source identity", idp.ValidSourceIdentity); ok {
 			res.SourceIdentity = v
 		}
 	}
 	if r := m.roleSessionName; r != nil {
-		if v, ok := a.single(r, "role_session_name", "the role session name", "a role session name", ValidRoleSessionName); ok {
+		if v, ok := a.single(r, "role_session_name", "the role session name", "a role session name", idp.ValidRoleSessionName); ok {
 			res.RoleSessionName = v
 		}
 	}
@@ -114,8 +111,8 @@ func (m *Mapping) Apply(id idp.Identity) (*Result, error) {
 	present := map[string]bool{}
 	for i := range m.tags {
 		t := &m.tags[i]
-		if v, ok := a.single(&t.value, t.field, "the session tag "+quote(t.key), "the value of session tag "+quote(t.key), ValidTagValue); ok {
-			res.PrincipalTags = append(res.PrincipalTags, Tag{Key: t.key, Value: v})
+		if v, ok := a.single(&t.value, t.field, "the session tag "+idp.Quote(t.key), "the value of session tag "+idp.Quote(t.key), idp.ValidTagValue); ok {
+			res.PrincipalTags = append(res.PrincipalTags, idp.Tag{Key: t.key, Value: v})
 			present[t.key] = true
 		}
 	}
@@ -126,7 +123,7 @@ func (m *Mapping) Apply(id idp.Identity) (*Result, error) {
 	}
 	for i := range m.attrs {
 		r := &m.attrs[i]
-		if vs := a.multi(&r.value, r.field, "the attribute "+quote(r.name)); len(vs) > 0 {
+		if vs := a.multi(&r.value, r.field, "the attribute "+idp.Quote(r.name)); len(vs) > 0 {
 			res.Attributes = append(res.Attributes, Attribute{Name: r.name, Values: vs})
 		}
 	}
@@ -160,7 +157,7 @@ func (a *applier) user() string {
 	if !utf8.ValidString(name) || len(name) > 100 || strings.ContainsFunc(name, func(r rune) bool {
 		return r <= ' ' || r == 0x7f || r == '\'' || r == '"' || !unicode.IsPrint(r)
 	}) {
-		return quote(name)
+		return idp.Quote(name)
 	}
 	return name
 }
@@ -264,9 +261,9 @@ func (a *applier) multi(r *valueRule, field, purpose string) []string {
 // transformed value when the transforms changed it; whose is "your
 // account's" or the user's name with "'s".
 func (a *applier) shown(whose string, r *valueRule, orig, val string) string {
-	s := whose + " " + r.from + " " + quote(orig)
+	s := whose + " " + r.from + " " + idp.Quote(orig)
 	if val != orig {
-		s += " (" + quote(val) + " after " + describe(r.transforms) + ")"
+		s += " (" + idp.Quote(val) + " after " + describe(r.transforms) + ")"
 	}
 	return s
 }
@@ -294,16 +291,16 @@ func (a *applier) roles() []Role {
 				ProviderARN: string(r.group.ExpandString(nil, r.providerARN, g, sub)),
 			}
 			ok := true
-			if err := ValidRoleARN(role.RoleARN); err != nil {
+			if err := idp.ValidRoleARN(role.RoleARN); err != nil {
 				a.add(r.field+".role_arn", "groups", g,
-					fmt.Sprintf("your group %s matches %s but makes the role ARN %s, which is not valid: %v", quote(g), quote(r.pattern), quote(role.RoleARN), err),
-					fmt.Sprintf("%s's group %s matches %s but makes the role ARN %s, which is not valid: %v", a.user(), quote(g), quote(r.pattern), quote(role.RoleARN), err))
+					fmt.Sprintf("your group %s matches %s but makes the role ARN %s, which is not valid: %v", idp.Quote(g), idp.Quote(r.pattern), idp.Quote(role.RoleARN), err),
+					fmt.Sprintf("%s's group %s matches %s but makes the role ARN %s, which is not valid: %v", a.user(), idp.Quote(g), idp.Quote(r.pattern), idp.Quote(role.RoleARN), err))
 				ok = false
 			}
-			if err := ValidSAMLProviderARN(role.ProviderARN); err != nil {
+			if err := idp.ValidSAMLProviderARN(role.ProviderARN); err != nil {
 				a.add(r.field+".provider_arn", "groups", g,
-					fmt.Sprintf("your group %s matches %s but makes the SAML provider ARN %s, which is not valid: %v", quote(g), quote(r.pattern), quote(role.ProviderARN), err),
-					fmt.Sprintf("%s's group %s matches %s but makes the SAML provider ARN %s, which is not valid: %v", a.user(), quote(g), quote(r.pattern), quote(role.ProviderARN), err))
+					fmt.Sprintf("your group %s matches %s but makes the SAML provider ARN %s, which is not valid: %v", idp.Quote(g), idp.Quote(r.pattern), idp.Quote(role.ProviderARN), err),
+					fmt.Sprintf("%s's group %s matches %s but makes the SAML provider ARN %s, which is not valid: %v", a.user(), idp.Quote(g), idp.Quote(r.pattern), idp.Quote(role.ProviderARN), err))
 				ok = false
 			}
 			if ok {
@@ -350,7 +347,7 @@ func quoteList(vs []string, max int) string {
 	n := min(len(vs), max)
 	parts := make([]string, n, n+1)
 	for i := range n {
-		parts[i] = quote(vs[i])
+		parts[i] = idp.Quote(vs[i])
 	}
 	if len(vs) > max {
 		parts = append(parts, fmt.Sprintf("and %d more", len(vs)-max))
@@ -371,24 +368,24 @@ func (r *Result) SAMLAttributes() []Attribute {
 		for i, role := range r.Roles {
 			vs[i] = role.Value()
 		}
-		out = append(out, Attribute{Name: AttrRole, Values: vs})
+		out = append(out, Attribute{Name: idp.AttrRole, Values: vs})
 	}
 	if r.RoleSessionName != "" {
-		out = append(out, Attribute{Name: AttrRoleSessionName, Values: []string{r.RoleSessionName}})
+		out = append(out, Attribute{Name: idp.AttrRoleSessionName, Values: []string{r.RoleSessionName}})
 	}
 	if r.SessionDuration != 0 {
-		out = append(out, Attribute{Name: AttrSessionDuration, Values: []string{strconv.Itoa(r.SessionDuration)}})
+		out = append(out, Attribute{Name: idp.AttrSessionDuration, Values: []string{strconv.Itoa(r.SessionDuration)}})
 	}
 	if r.SourceIdentity != "" {
-		out = append(out, Attribute{Name: AttrSourceIdentity, Values: []string{r.SourceIdentity}})
+		out = append(out, Attribute{Name: idp.AttrSourceIdentity, Values: []string{r.SourceIdentity}})
 	}
-	tags := append([]Tag(nil), r.PrincipalTags...)
+	tags := append([]idp.Tag(nil), r.PrincipalTags...)
 	sort.SliceStable(tags, func(i, j int) bool { return tags[i].Key < tags[j].Key })
 	for _, t := range tags {
-		out = append(out, Attribute{Name: AttrPrincipalTagPrefix + t.Key, Values: []string{t.Value}})
+		out = append(out, Attribute{Name: idp.AttrPrincipalTagPrefix + t.Key, Values: []string{t.Value}})
 	}
 	if len(r.TransitiveTagKeys) > 0 {
-		out = append(out, Attribute{Name: AttrTransitiveTagKeys, Values: append([]string(nil), r.TransitiveTagKeys...)})
+		out = append(out, Attribute{Name: idp.AttrTransitiveTagKeys, Values: append([]string(nil), r.TransitiveTagKeys...)})
 	}
 	for _, a := range r.Attributes {
 		out = append(out, Attribute{Name: a.Name, Values: append([]string(nil), a.Values...)})

@@ -77,7 +77,7 @@ func TestApplyExample(t *testing.T) {
 			{"arn:aws:iam::123456789012:role/Developer_Role", "arn:aws:iam::123456789012:saml-provider/idpbridge"},
 			{roleRO, provider},
 		},
-		PrincipalTags:     []Tag{{"Department", "Engineering"}},
+		PrincipalTags:     []idp.Tag{{Key: "Department", Value: "Engineering"}},
 		TransitiveTagKeys: []string{"Department"},
 		Attributes:        []Attribute{{"https://example.com/attr/team", []string{"platform", "on-call"}}},
 	}
@@ -86,7 +86,7 @@ func TestApplyExample(t *testing.T) {
 	}
 
 	wantSAML := []Attribute{
-		{AttrRole, []string{
+		{idp.AttrRole, []string{
 			"arn:aws:iam::111111111111:role/CriticalRole,arn:aws:iam::111111111111:saml-provider/idpbridge",
 			"arn:aws:iam::123456789012:role/Developer_Role,arn:aws:iam::123456789012:saml-provider/idpbridge",
 			roleRO + "," + provider,
@@ -108,7 +108,7 @@ func TestSAMLAttributesOrderAndOmissions(t *testing.T) {
 	res := &Result{
 		RoleSessionName:   "diego",
 		Roles:             []Role{{roleRO, provider}},
-		PrincipalTags:     []Tag{{"Project", "x"}, {"CostCenter", "42"}, {"Department", ""}},
+		PrincipalTags:     []idp.Tag{{Key: "Project", Value: "x"}, {Key: "CostCenter", Value: "42"}, {Key: "Department", Value: ""}},
 		TransitiveTagKeys: []string{"Project", "CostCenter"},
 	}
 	var names []string
@@ -136,7 +136,7 @@ func TestApplyValueRules(t *testing.T) {
 	type want struct {
 		sourceIdentity  string
 		roleSessionName string
-		tags            []Tag
+		tags            []idp.Tag
 		transitive      []string
 		attrs           []Attribute
 		problems        []Problem // when set, Apply must fail with exactly these
@@ -314,7 +314,7 @@ func TestApplyValueRules(t *testing.T) {
 			name:   "tag value of 256 characters",
 			person: func(id *idp.Identity) { id.Attributes["department"] = []string{strings.Repeat("é", 256)} },
 			want: want{sourceIdentity: "diegoramirez", roleSessionName: "diego.ramirez@example.com",
-				tags: []Tag{{"Department", strings.Repeat("é", 256)}}, transitive: []string{"Department"}},
+				tags: []idp.Tag{{Key: "Department", Value: strings.Repeat("é", 256)}}, transitive: []string{"Department"}},
 		},
 		{
 			name:   "tag value of 257 characters",
@@ -337,7 +337,7 @@ func TestApplyValueRules(t *testing.T) {
 				c.TransitiveTagKeys = []string{"costcenter", "Department"}
 			}),
 			want: want{sourceIdentity: "diegoramirez", roleSessionName: "diego.ramirez@example.com",
-				tags:       []Tag{{"Akey", "diego.ramirez"}, {"CostCenter", "4200"}, {"Department", "Engineering"}},
+				tags:       []idp.Tag{{Key: "Akey", Value: "diego.ramirez"}, {Key: "CostCenter", Value: "4200"}, {Key: "Department", Value: "Engineering"}},
 				transitive: []string{"CostCenter", "Department"}},
 		},
 		{
@@ -373,7 +373,7 @@ func TestApplyValueRules(t *testing.T) {
 				attrs: []Attribute{{"groups", []string{"staff", "criticalrole", "developer_role"}}, {"const", []string{"v1"}}}},
 		},
 	}
-	defaultTags := []Tag{{"Department", "Engineering"}}
+	defaultTags := []idp.Tag{{Key: "Department", Value: "Engineering"}}
 	defaultAttrs := []Attribute{{"https://example.com/attr/team", []string{"platform", "on-call"}}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -50,7 +50,7 @@ mappings:
 		t.Fatal(err)
 	}
 	if res.SourceIdentity != "diego@example.com" || res.RoleSessionName != "diego" ||
-		!reflect.DeepEqual(res.PrincipalTags, []Tag{{Key: "Department", Value: "Platform"}}) {
+		!reflect.DeepEqual(res.PrincipalTags, []idp.Tag{{Key: "Department", Value: "Platform"}}) {
 		t.Fatalf("result %+v", res)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"idpbridge/idp"
 )
 
 // A Transform rewrites one attribute value. Transforms of a rule run in the
@@ -115,7 +117,7 @@ func (t Transform) String() string {
 	case opStripDomain:
 		return "strip_domain"
 	case opRegex:
-		return "regex " + quote(t.re.String()) + " -> " + quote(t.replace)
+		return "regex " + idp.Quote(t.re.String()) + " -> " + idp.Quote(t.replace)
 	case opTruncate:
 		return "truncate " + strconv.Itoa(t.n)
 	}

@@ -30,7 +30,7 @@ func TestDependencyArrows(t *testing.T) {
 		"idpbridge/idp/policy":    append(append([]string{}, storage...), web...),
 		"idpbridge/idp/store":     {"net/http", "idpbridge/idp/web", "idpbridge/idp/sso", "idpbridge/idp/sts", "idpbridge/idp/audit", "idpbridge/idp/connector", "idpbridge/attributes", "idpbridge/idp/policy"},
 		"idpbridge/idp/sso":       {"idpbridge/idp/web", "idpbridge/idp/sts"},
-		"idpbridge/idp/sts":       {"idpbridge/idp/web", "idpbridge/idp/sso"},
+		"idpbridge/idp/sts":       {"idpbridge/idp/web", "idpbridge/idp/sso", "idpbridge/attributes"},
 		"idpbridge/idp/audit":     {"idpbridge/idp/web", "idpbridge/idp/sso", "idpbridge/idp/sts", "idpbridge/idp/connector"},
 		"idpbridge/idp/connector": {"idpbridge/idp/web", "idpbridge/idp/sso", "idpbridge/idp/sts"},
 		"idpbridge/migrations":    {"idpbridge/"},

@@ -13,6 +13,7 @@ import (
 
 	"idpbridge/idp/audit"
 	"idpbridge/idp/store"
+	"idpbridge/idp/sts"
 )
 
 var accessKeyIDPattern = regexp.MustCompile(`^ASIA[A-Z0-9]{16,124}$`)
@@ -70,27 +71,19 @@ func (c *stsRevokeCommand) run(ctx context.Context, m *Main) error {
 	if c.sourceIdentity != "" {
 		return c.revokeSourceIdentity(ctx, m, s)
 	}
-	now := m.Now().UTC()
-	var sess store.STSSession
-	var revoked []store.STSSession
-	err = s.InTx(ctx, func(tx store.Tx) error {
-		var err error
-		if sess, err = tx.GetSTSSession(ctx, c.key); err != nil {
-			return err
-		}
-		if revoked, err = tx.RevokeSTSSessionChain(ctx, c.key, now); err != nil {
-			return err
-		}
-		details := revokedDetails(revoked, c.reasonOr("revoke of session "+c.key+" and the sessions chained from it"))
-		details["roleArn"], details["roleSessionName"], details["sourceIdentity"] = sess.RoleARN, sess.SessionName, sess.SourceIdentity
+	r := sts.Revoker{Store: s, Now: m.Now, Record: func(ctx context.Context, tx store.Tx, r sts.Revocation) error {
+		details := revokedDetails(r.Revoked, c.reasonOr("revoke of session "+c.key+" and the sessions chained from it"))
+		details["roleArn"], details["roleSessionName"], details["sourceIdentity"] = r.Session.RoleARN, r.Session.SessionName, r.Session.SourceIdentity
 		return m.auditAdmin(ctx, tx, audit.AdminSessionsRevoked, "STSSession", c.key, details)
-	})
+	}}
+	out, err := r.Session(ctx, c.key)
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("no STS session has the access key ID %s", c.key)
 	}
 	if err != nil {
 		return err
 	}
+	sess, revoked := out.Session, out.Revoked
 	chained := revoked
 	if !sess.RevokedAt.IsZero() {
 		fmt.Fprintf(m.Stdout, "Session %s was already revoked at %s.\n", c.key, sess.RevokedAt.Format(time.RFC3339))
@@ -112,19 +105,15 @@ func (c *stsRevokeCommand) run(ctx context.Context, m *Main) error {
 // revokeSourceIdentity revokes every live session carrying the source
 // identity.
 func (c *stsRevokeCommand) revokeSourceIdentity(ctx context.Context, m *Main, s store.Store) error {
-	now := m.Now().UTC()
-	var revoked []store.STSSession
-	err := s.InTx(ctx, func(tx store.Tx) error {
-		var err error
-		if revoked, err = tx.RevokeSTSSessionsBySourceIdentity(ctx, c.sourceIdentity, now); err != nil {
-			return err
-		}
-		details := revokedDetails(revoked, c.reasonOr("revoke of every live session carrying source identity "+c.sourceIdentity))
+	r := sts.Revoker{Store: s, Now: m.Now, Record: func(ctx context.Context, tx store.Tx, r sts.Revocation) error {
+		details := revokedDetails(r.Revoked, c.reasonOr("revoke of every live session carrying source identity "+c.sourceIdentity))
 		return m.auditAdmin(ctx, tx, audit.AdminSessionsRevoked, "SourceIdentity", c.sourceIdentity, details)
-	})
+	}}
+	out, err := r.SourceIdentity(ctx, c.sourceIdentity)
 	if err != nil {
 		return err
 	}
+	revoked := out.Revoked
 	if len(revoked) == 0 {
 		fmt.Fprintf(m.Stdout, "No live session carries source identity %s.\n", c.sourceIdentity)
 		return nil

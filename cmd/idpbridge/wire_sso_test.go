@@ -18,7 +18,7 @@ import (
 	awssts "github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/crewjam/saml"
 
-	"idpbridge/attributes"
+	"idpbridge/idp"
 	"idpbridge/idp/audit"
 	"idpbridge/idp/sso"
 )
@@ -147,16 +147,16 @@ func TestServeSAMLThroughLogin(t *testing.T) {
 			}
 		}
 		want := map[string][]string{
-			attributes.AttrRole: {
+			idp.AttrRole: {
 				"arn:aws:iam::111111111111:role/CriticalRole,arn:aws:iam::111111111111:saml-provider/idpbridge",
 				"arn:aws:iam::123456789012:role/Developer,arn:aws:iam::123456789012:saml-provider/idpbridge",
 			},
-			attributes.AttrRoleSessionName:                   {"diego@example.com"},
-			attributes.AttrSessionDuration:                   {"7200"},
-			attributes.AttrSourceIdentity:                    {"DiegoRamirez"},
-			attributes.AttrPrincipalTagPrefix + "CostCenter": {"CC-42"},
-			attributes.AttrPrincipalTagPrefix + "Department": {"Engineering"},
-			attributes.AttrTransitiveTagKeys:                 {"Department"},
+			idp.AttrRoleSessionName:                   {"diego@example.com"},
+			idp.AttrSessionDuration:                   {"7200"},
+			idp.AttrSourceIdentity:                    {"DiegoRamirez"},
+			idp.AttrPrincipalTagPrefix + "CostCenter": {"CC-42"},
+			idp.AttrPrincipalTagPrefix + "Department": {"Engineering"},
+			idp.AttrTransitiveTagKeys:                 {"Department"},
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("assertion attributes:\n got %v\nwant %v", got, want)
@@ -260,7 +260,7 @@ func TestMappingTestCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s%s", code, out, stderr)
 	}
-	for _, want := range []string{"mapping dev", "NameID (persistent): admin", attributes.AttrSourceIdentity + "\n      admin\n",
+	for _, want := range []string{"mapping dev", "NameID (persistent): admin", idp.AttrSourceIdentity + "\n      admin\n",
 		"arn:aws:iam::123456789012:role/Developer,arn:aws:iam::123456789012:saml-provider/idpbridge"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"slices"
 	"time"
+
+	"idpbridge/idp"
 )
 
 // Call is what every event shares: who asked, from where, when, and the IDs
@@ -42,10 +44,9 @@ type APIError struct {
 }
 
 // Tag is a session tag as AssumeRole's requestParameters list it.
-type Tag struct {
-	Key   string `json:"key"`
-	Value string `json:"value"`
-}
+//
+// Deprecated: use idp.Tag. The alias remains while idp/sts still names it.
+type Tag = idp.Tag
 
 // PolicyARN is an entry of policyArns.
 type PolicyARN struct {
@@ -63,7 +64,7 @@ type AssumeRoleParams struct {
 	ExternalID             string            `json:"externalId,omitempty"`
 	SourceIdentity         string            `json:"sourceIdentity,omitempty"`
 	SerialNumber           string            `json:"serialNumber,omitempty"`
-	Tags                   []Tag             `json:"tags,omitempty"`
+	Tags                   []idp.Tag         `json:"tags,omitempty"`
 	TransitiveTagKeys      []string          `json:"transitiveTagKeys,omitempty"`
 	IncomingTransitiveTags map[string]string `json:"incomingTransitiveTags,omitempty"`
 	PolicyARNs             []PolicyARN       `json:"policyArns,omitempty"`

@@ -2,6 +2,8 @@ package audit
 
 import (
 	"time"
+
+	"idpbridge/idp"
 )
 
 // Fixed inputs shared by the tests: accounts from STS-SPEC's vectors and
@@ -113,7 +115,7 @@ func chainedAssumeRole() Record {
 			RoleARN:                criticalRole2ARN,
 			RoleSessionName:        "Saanvi-chained",
 			DurationSeconds:        3600,
-			Tags:                   []Tag{{Key: "Project", Value: "Unicorn"}},
+			Tags:                   []idp.Tag{{Key: "Project", Value: "Unicorn"}},
 			TransitiveTagKeys:      []string{"Project"},
 			IncomingTransitiveTags: map[string]string{"Department": "Engineering", "CostCenter": "987654"},
 		},

@@ -2,6 +2,8 @@ package audit
 
 import (
 	"time"
+
+	"idpbridge/idp"
 )
 
 // Identity types (the userIdentity type field).
@@ -74,10 +76,9 @@ type SessionAttributes struct {
 // the request. The account and user name are taken from userARN and are
 // empty when it is not an ARN.
 func IAMUser(userARN, principalID, accessKeyID string) UserIdentity {
-	a, ok := parseARN(userARN)
 	id := UserIdentity{Type: TypeIAMUser, PrincipalID: principalID, ARN: userARN, AccessKeyID: accessKeyID}
-	if ok {
-		id.AccountID, id.UserName = a.account, a.name()
+	if a, err := idp.ParseARN(userARN); err == nil {
+		id.AccountID, id.UserName = a.Account(), a.ResourceName()
 	}
 	return id
 }
@@ -110,12 +111,12 @@ type RoleSession struct {
 // session's source identity. Account, partition and role name come from
 // s.RoleARN; they are empty when it is not an ARN.
 func AssumedRole(s RoleSession) UserIdentity {
-	a, _ := parseARN(s.RoleARN)
+	a, _ := idp.ParseARN(s.RoleARN) // the zero ARN when it is not one
 	roleName := ""
 	sessionARN := ""
-	if a.resource != "" {
-		roleName = a.name()
-		sessionARN = "arn:" + a.partition + ":sts::" + a.account + ":assumed-role/" + roleName + "/" + s.SessionName
+	if !a.IsZero() {
+		roleName = a.ResourceName()
+		sessionARN = "arn:" + a.Partition() + ":sts::" + a.Account() + ":assumed-role/" + roleName + "/" + s.SessionName
 	}
 	mfa := "false"
 	if s.MFA {
@@ -125,14 +126,14 @@ func AssumedRole(s RoleSession) UserIdentity {
 		Type:        TypeAssumedRole,
 		PrincipalID: s.RoleID + ":" + s.SessionName,
 		ARN:         sessionARN,
-		AccountID:   a.account,
+		AccountID:   a.Account(),
 		AccessKeyID: s.AccessKeyID,
 		SessionContext: &SessionContext{
 			SessionIssuer: SessionIssuer{
 				Type:        "Role",
 				PrincipalID: s.RoleID,
 				ARN:         s.RoleARN,
-				AccountID:   a.account,
+				AccountID:   a.Account(),
 				UserName:    roleName,
 			},
 			WebIDFederationData: WebIDFederationData{FederatedProvider: s.FederatedProvider},

@@ -3,8 +3,9 @@ package audit
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
+
+	"idpbridge/idp"
 )
 
 // Fixed values of the record envelope.
@@ -134,33 +135,12 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 // responseElements ("Oct 2, 2019, 11:12:29 PM"), always in UTC.
 const expirationLayout = "Jan 2, 2006, 3:04:05 PM"
 
-// arn is an ARN split into its six parts.
-type arn struct {
-	partition, service, region, account, resource string
-}
-
-// parseARN splits s into its parts; ok is false when s is not of the form
-// arn:partition:service:region:account:resource.
-func parseARN(s string) (a arn, ok bool) {
-	p := strings.SplitN(s, ":", 6)
-	if len(p) != 6 || p[0] != "arn" || p[1] == "" {
-		return arn{}, false
-	}
-	return arn{partition: p[1], service: p[2], region: p[3], account: p[4], resource: p[5]}, true
-}
-
-// name returns the last segment of the resource path: the role name of
-// "role/path/Name", the user name of "user/Name".
-func (a arn) name() string {
-	return a.resource[strings.LastIndex(a.resource, "/")+1:]
-}
-
 // resourceOf returns the resource entry for the ARN s of type typ, and false
 // when s is not an ARN with an account.
 func resourceOf(s, typ string) (Resource, bool) {
-	a, ok := parseARN(s)
-	if !ok || a.account == "" {
+	a, err := idp.ParseARN(s)
+	if err != nil || a.Account() == "" {
 		return Resource{}, false
 	}
-	return Resource{AccountID: a.account, Type: typ, ARN: s}, true
+	return Resource{AccountID: a.Account(), Type: typ, ARN: s}, true
 }

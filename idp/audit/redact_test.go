@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"idpbridge/idp"
 )
 
 // Secrets a careless caller might hand to a builder.
@@ -42,7 +44,7 @@ func TestBuilders_NeverCarrySecrets(t *testing.T) {
 		{"AssumeRole", AssumeRoleEvent(leaky(devUser()),
 			AssumeRoleParams{
 				RoleARN: devRoleARN, RoleSessionName: "s",
-				Tags:                   []Tag{{Key: "token", Value: "harmless-name"}, {Key: "Note", Value: sessionToken}},
+				Tags:                   []idp.Tag{{Key: "token", Value: "harmless-name"}, {Key: "Note", Value: sessionToken}},
 				IncomingTransitiveTags: map[string]string{"Key": sessionToken},
 				Policy:                 `{"Statement":[{"Sid":"` + sessionToken + `"}]}`,
 			}, &out, nil)},

@@ -95,28 +95,26 @@ func parseAWSPrincipal(s string) (awsPrincipal, bool) {
 	if idp.IsAccountID(s) {
 		return awsPrincipal{kind: awsAccount, account: s}, true
 	}
-	parts := strings.SplitN(s, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || !strings.HasPrefix(parts[1], "aws") || parts[3] != "" || !idp.IsAccountID(parts[4]) {
+	a, err := idp.ParseARN(s)
+	if err != nil || !strings.HasPrefix(a.Partition(), "aws") || a.Region() != "" || !idp.IsAccountID(a.Account()) {
 		return awsPrincipal{}, false
 	}
-	p := awsPrincipal{account: parts[4]}
-	res := parts[5]
-	switch parts[2] {
+	p := awsPrincipal{account: a.Account()}
+	switch a.Service() {
 	case "iam":
 		switch {
-		case res == "root":
+		case a.Resource() == "root":
 			p.kind = awsAccount
-		case strings.HasPrefix(res, "user/") && validPathName(res[len("user/"):]):
+		case a.ResourceType() == "user" && validPathName(a.ResourceID()):
 			p.kind = awsUser
-		case strings.HasPrefix(res, "role/") && validPathName(res[len("role/"):]):
+		case a.ResourceType() == "role" && validPathName(a.ResourceID()):
 			p.kind = awsRole
 		default:
 			return awsPrincipal{}, false
 		}
 	case "sts":
-		rest, ok := strings.CutPrefix(res, "assumed-role/")
-		role, session, ok2 := strings.Cut(rest, "/")
-		if !ok || !ok2 || role == "" || session == "" || strings.Contains(session, "/") {
+		role, session, ok := strings.Cut(a.ResourceID(), "/")
+		if a.ResourceType() != "assumed-role" || !ok || role == "" || session == "" || strings.Contains(session, "/") {
 			return awsPrincipal{}, false
 		}
 		p.kind = awsSession

@@ -1,6 +1,7 @@
 package sso
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -10,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"idpbridge/attributes"
+	"idpbridge/idp"
 )
 
 // ServiceProviderConfig registers one SAML service provider.
@@ -190,13 +192,17 @@ type ValidateOptions struct {
 // files (through opt.ReadFile) and checks their endpoints, but fetches no
 // URL.
 func ValidateConfig(sps []ServiceProviderConfig, mappings []attributes.MappingConfig, opt ValidateOptions) []string {
-	var p []string
-	add := func(path, format string, args ...any) { p = append(p, path+": "+fmt.Sprintf(format, args...)) }
+	var p idp.ConfigErrors
+	add := func(path, format string, args ...any) { p = append(p, idp.ConfigProblemf(path, format, args...)) }
 
 	names := map[string]int{}
 	for i, m := range mappings {
 		for _, err := range m.Validate(fmt.Sprintf("mappings[%d]", i)) {
-			p = append(p, err.Error())
+			var cp *idp.ConfigProblem
+			if !errors.As(err, &cp) {
+				cp = &idp.ConfigProblem{Msg: err.Error()}
+			}
+			p = append(p, cp)
 		}
 		if m.Name == "" {
 			continue
@@ -233,7 +239,7 @@ func ValidateConfig(sps []ServiceProviderConfig, mappings []attributes.MappingCo
 		}
 		r, problems := resolveConfig(sp, opt.BaseURL)
 		for _, pr := range problems {
-			add(path+"."+pr.key, "%s", pr.msg)
+			add(path+"."+pr.Key, "%s", pr.Msg)
 		}
 		if len(problems) > 0 {
 			continue
@@ -259,7 +265,7 @@ func ValidateConfig(sps []ServiceProviderConfig, mappings []attributes.MappingCo
 			entities[entity] = i
 		}
 	}
-	return p
+	return p.Strings()
 }
 
 // resolved is a ServiceProviderConfig with its preset applied.
@@ -284,13 +290,11 @@ type resolved struct {
 	issuesCredentials bool
 }
 
-type configProblem struct{ key, msg string }
-
 // resolveConfig applies the preset of sp and checks its metadata source.
-func resolveConfig(sp ServiceProviderConfig, baseURL string) (resolved, []configProblem) {
-	var p []configProblem
+func resolveConfig(sp ServiceProviderConfig, baseURL string) (resolved, idp.ConfigErrors) {
+	var p idp.ConfigErrors
 	add := func(key, format string, args ...any) {
-		p = append(p, configProblem{key, fmt.Sprintf(format, args...)})
+		p = append(p, idp.ConfigProblemf(key, format, args...))
 	}
 	r := resolved{
 		name: sp.Name, displayName: sp.DisplayName, description: sp.Description,

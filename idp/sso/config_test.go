@@ -8,6 +8,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"idpbridge/attributes"
+	"idpbridge/idp"
 )
 
 func TestValidateConfig(t *testing.T) {
@@ -124,10 +125,10 @@ func TestZeroConfigDefaults(t *testing.T) {
 		t.Fatalf("admin: %+v %v", rep, err)
 	}
 	want := map[string][]string{
-		attributes.AttrRole:            {"arn:aws:iam::123456789012:role/Developer,arn:aws:iam::123456789012:saml-provider/idpbridge"},
-		attributes.AttrRoleSessionName: {"admin"},
-		attributes.AttrSessionDuration: {"3600"},
-		attributes.AttrSourceIdentity:  {"admin"},
+		idp.AttrRole:            {"arn:aws:iam::123456789012:role/Developer,arn:aws:iam::123456789012:saml-provider/idpbridge"},
+		idp.AttrRoleSessionName: {"admin"},
+		idp.AttrSessionDuration: {"3600"},
+		idp.AttrSourceIdentity:  {"admin"},
 	}
 	if len(rep.Attributes) != len(want) {
 		t.Fatalf("attributes %+v", rep.Attributes)

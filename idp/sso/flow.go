@@ -453,12 +453,10 @@ func (p *IdP) renderChooser(w http.ResponseWriter, r *http.Request, st *flow, s 
 // describeRole splits arn:aws:iam::ACCOUNT:role/PATH/NAME for display.
 func describeRole(role attributes.Role) roleChoice {
 	c := roleChoice{Value: role.Value(), RoleARN: role.RoleARN, ProviderARN: role.ProviderARN, RoleName: role.RoleARN}
-	parts := strings.SplitN(role.RoleARN, ":", 6)
-	if len(parts) == 6 {
-		c.Account = parts[4]
-		res := parts[5]
-		if i := strings.LastIndexByte(res, '/'); i >= 0 {
-			c.RoleName = res[i+1:]
+	if a, err := idp.ParseARN(role.RoleARN); err == nil {
+		c.Account = a.Account()
+		if strings.Contains(a.Resource(), "/") {
+			c.RoleName = a.ResourceName()
 		}
 	}
 	return c

@@ -467,15 +467,15 @@ func assertionAttributes(a *saml.Assertion) []attributes.Attribute {
 // aliceAWSAttributes is what aws-map makes of alice, in assertion order.
 func aliceAWSAttributes() []attributes.Attribute {
 	return []attributes.Attribute{
-		{Name: attributes.AttrRole, Values: []string{
+		{Name: idp.AttrRole, Values: []string{
 			"arn:aws:iam::123456789012:role/Admin,arn:aws:iam::123456789012:saml-provider/idpbridge",
 			"arn:aws:iam::111122223333:role/Dev,arn:aws:iam::111122223333:saml-provider/idpbridge",
 		}},
-		{Name: attributes.AttrRoleSessionName, Values: []string{"alice@example.com"}},
-		{Name: attributes.AttrSessionDuration, Values: []string{"7200"}},
-		{Name: attributes.AttrSourceIdentity, Values: []string{"alice"}},
-		{Name: attributes.AttrPrincipalTagPrefix + "Department", Values: []string{"Engineering"}},
-		{Name: attributes.AttrTransitiveTagKeys, Values: []string{"Department"}},
+		{Name: idp.AttrRoleSessionName, Values: []string{"alice@example.com"}},
+		{Name: idp.AttrSessionDuration, Values: []string{"7200"}},
+		{Name: idp.AttrSourceIdentity, Values: []string{"alice"}},
+		{Name: idp.AttrPrincipalTagPrefix + "Department", Values: []string{"Engineering"}},
+		{Name: idp.AttrTransitiveTagKeys, Values: []string{"Department"}},
 	}
 }
 

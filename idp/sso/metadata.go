@@ -1,14 +1,9 @@
 package sso
 
 import (
-	"bytes"
-	"context"
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
-	"time"
 
 	"github.com/crewjam/saml"
 )
@@ -148,34 +143,6 @@ func loadMetadataFile(readFile func(string) ([]byte, error), r resolved) (*saml.
 	ed, err := ParseSPMetadata(data, r.entityID)
 	if err != nil {
 		return nil, fmt.Errorf("service provider %q: %w", r.name, err)
-	}
-	return ed, nil
-}
-
-// fetchMetadata GETs and parses a provider's metadata_url.
-func fetchMetadata(ctx context.Context, client *http.Client, r resolved) (*saml.EntityDescriptor, error) {
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.metadataURL, nil)
-	if err != nil {
-		return nil, fmt.Errorf("service provider %q: %w", r.name, err)
-	}
-	req.Header.Set("Accept", "application/samlmetadata+xml, application/xml;q=0.9, */*;q=0.1")
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("service provider %q: fetch metadata: %w", r.name, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return nil, fmt.Errorf("service provider %q: fetch metadata: %s answered %s", r.name, r.metadataURL, resp.Status)
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxMetadataBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("service provider %q: fetch metadata: %w", r.name, err)
-	}
-	ed, err := ParseSPMetadata(bytes.TrimSpace(data), r.entityID)
-	if err != nil {
-		return nil, fmt.Errorf("service provider %q: %s: %w", r.name, r.metadataURL, err)
 	}
 	return ed, nil
 }

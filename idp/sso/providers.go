@@ -1,6 +1,7 @@
 package sso
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"errors"
@@ -17,6 +18,7 @@ import (
 
 	"idpbridge/attributes"
 	"idpbridge/idp"
+	"idpbridge/idp/internal/fetch"
 )
 
 // Catalog is the configured service providers with their compiled mappings,
@@ -80,26 +82,28 @@ type provider struct {
 	// encCert is encryption_cert, once read.
 	encCert *x509.Certificate
 
-	mu       sync.Mutex
-	md       *saml.EntityDescriptor // nil until loaded
-	loadedAt time.Time
-	nextTry  time.Time // no fetch before this, after a failure
-	fetching bool
-	lastErr  error
+	mu     sync.Mutex
+	md     *saml.EntityDescriptor                 // of a metadata_file or built in; nil until loaded
+	remote *fetch.Fetcher[*saml.EntityDescriptor] // of a metadata_url; set by registry.load
 }
 
 // metadata returns the provider's metadata, nil with the last error when it
 // has none yet.
 func (p *provider) metadata() (*saml.EntityDescriptor, error) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.md == nil {
-		if p.lastErr == nil {
+	md, remote := p.md, p.remote
+	p.mu.Unlock()
+	if remote != nil {
+		md, err := remote.Current()
+		if errors.Is(err, fetch.ErrNotFetched) {
 			return nil, fmt.Errorf("service provider %q: metadata not loaded yet", p.cfg.name)
 		}
-		return nil, p.lastErr
+		return md, err
 	}
-	return p.md, nil
+	if md == nil {
+		return nil, fmt.Errorf("service provider %q: metadata not loaded yet", p.cfg.name)
+	}
+	return md, nil
 }
 
 // Names returns the service providers' names in configuration order.
@@ -225,8 +229,12 @@ type registry struct {
 	log      *slog.Logger
 }
 
-// retryAfterFailure is how long a failed metadata fetch is not retried.
-const retryAfterFailure = time.Minute
+// retryAfterFailure is how long a failed metadata fetch is not retried,
+// and metadataFetchTimeout bounds one fetch.
+const (
+	retryAfterFailure    = time.Minute
+	metadataFetchTimeout = 15 * time.Second
+)
 
 // load reads every metadata file and fetches every metadata URL once. A file
 // that cannot be read or is refused is an error; a URL that cannot be
@@ -249,8 +257,14 @@ func (g *registry) load(ctx context.Context) error {
 				errs = append(errs, err)
 				continue
 			}
-			p.md, p.loadedAt = md, g.now()
+			p.mu.Lock()
+			p.md = md
+			p.mu.Unlock()
 		case p.cfg.metadataURL != "":
+			f := g.remoteMetadata(p.cfg)
+			p.mu.Lock()
+			p.remote = f
+			p.mu.Unlock()
 			g.refresh(ctx, p)
 		}
 	}
@@ -258,6 +272,43 @@ func (g *registry) load(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// remoteMetadata is the fetcher of a provider's metadata_url: refreshed
+// every metadata_refresh, a failed fetch retried after retryAfterFailure,
+// the last good metadata kept while fetches fail or when a fetch changes
+// the entity ID.
+func (g *registry) remoteMetadata(r resolved) *fetch.Fetcher[*saml.EntityDescriptor] {
+	return &fetch.Fetcher[*saml.EntityDescriptor]{
+		Load: func(ctx context.Context, get fetch.Getter) (*saml.EntityDescriptor, error) {
+			data, err := get(ctx, r.metadataURL)
+			if err != nil {
+				return nil, fmt.Errorf("service provider %q: %w", r.name, err)
+			}
+			ed, err := ParseSPMetadata(bytes.TrimSpace(data), r.entityID)
+			if err != nil {
+				return nil, fmt.Errorf("service provider %q: %s: %w", r.name, r.metadataURL, err)
+			}
+			return ed, nil
+		},
+		Check: func(old *saml.EntityDescriptor, had bool, md *saml.EntityDescriptor) error {
+			if had && md.EntityID != old.EntityID {
+				return fmt.Errorf("service provider %q: metadata changed entity ID from %q to %q; kept the old metadata", r.name, old.EntityID, md.EntityID)
+			}
+			return nil
+		},
+		Client:       g.client,
+		AcceptHeader: "application/samlmetadata+xml, application/xml;q=0.9, */*;q=0.1",
+		Now:          g.now,
+		TTL:          r.refresh,
+		RetryAfter:   retryAfterFailure,
+		MaxStale:     fetch.Forever,
+		Timeout:      metadataFetchTimeout,
+		MaxBytes:     MaxMetadataBytes,
+		OnFailure: func(err error, _ time.Time) {
+			g.log.Warn("service provider metadata", "sp", r.name, "url", r.metadataURL, "err", err)
+		},
+	}
 }
 
 // checkEntities refuses two providers with one entity ID.
@@ -276,39 +327,18 @@ func (g *registry) checkEntities() error {
 	return nil
 }
 
-// refresh fetches p's metadata URL when it is due: never fetched, older than
-// its refresh interval, and not failed within retryAfterFailure. One fetch
-// runs at a time per provider; meanwhile callers use the metadata they have.
-// A failed fetch keeps the previous metadata.
+// refresh fetches p's metadata URL when it is due (fetch.Fetcher): never
+// fetched, older than its refresh interval, and not failed within
+// retryAfterFailure. One fetch runs at a time per provider; meanwhile
+// callers that have metadata use it. A failed fetch keeps the previous
+// metadata.
 func (g *registry) refresh(ctx context.Context, p *provider) {
-	if p.cfg.metadataURL == "" {
-		return
-	}
-	now := g.now()
 	p.mu.Lock()
-	due := !p.fetching && !now.Before(p.nextTry) && (p.md == nil || now.Sub(p.loadedAt) >= p.cfg.refresh)
-	if due {
-		p.fetching = true
-	}
+	remote := p.remote
 	p.mu.Unlock()
-	if !due {
-		return
+	if remote != nil {
+		remote.Get(ctx, false) // the outcome is read with p.metadata()
 	}
-	md, err := fetchMetadata(ctx, g.client, p.cfg)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.fetching = false
-	if err != nil {
-		p.lastErr, p.nextTry = err, g.now().Add(retryAfterFailure)
-		g.log.Warn("service provider metadata", "sp", p.cfg.name, "url", p.cfg.metadataURL, "err", err)
-		return
-	}
-	if p.md != nil && md.EntityID != p.md.EntityID {
-		p.lastErr, p.nextTry = fmt.Errorf("service provider %q: metadata changed entity ID from %q to %q; kept the old metadata", p.cfg.name, p.md.EntityID, md.EntityID), g.now().Add(retryAfterFailure)
-		g.log.Warn("service provider metadata", "sp", p.cfg.name, "err", p.lastErr)
-		return
-	}
-	p.md, p.loadedAt, p.lastErr = md, g.now(), nil
 }
 
 // byName returns the provider called name, its metadata refreshed when due.

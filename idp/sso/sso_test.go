@@ -17,7 +17,7 @@ import (
 	"github.com/crewjam/saml"
 	dsig "github.com/russellhaering/goxmldsig"
 
-	"idpbridge/attributes"
+	"idpbridge/idp"
 	"idpbridge/idp/audit"
 )
 
@@ -298,7 +298,7 @@ func TestRoleChooser(t *testing.T) {
 		t.Fatalf("form to %q relay %q", form.Action, form.RelayState)
 	}
 	a = verifyCrewjam(t, env, testBase+BuiltinPath, testBase+BuiltinPath, form.SAMLResponse, nil)
-	if roles := assertionAttributes(a)[0]; roles.Name != attributes.AttrRole || !reflect.DeepEqual(roles.Values, []string{dev}) {
+	if roles := assertionAttributes(a)[0]; roles.Name != idp.AttrRole || !reflect.DeepEqual(roles.Values, []string{dev}) {
 		t.Fatalf("roles %v, want only the chosen one", roles)
 	}
 }

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"time"
+
+	"idpbridge/idp"
 )
 
 // STSStore keeps what the built-in STS must share between replicas: one
@@ -67,7 +69,7 @@ type STSSession struct {
 	// SourceIdentity is "" when the session carries none.
 	SourceIdentity string
 	// Tags are the session's tags in order, keys as given.
-	Tags []STSTag
+	Tags []idp.Tag
 	// TransitiveTagKeys are the keys passed on when the session chains.
 	TransitiveTagKeys []string
 	// CallerARN is who asked for the session: an IAM user, a role session
@@ -86,10 +88,9 @@ type STSSession struct {
 }
 
 // STSTag is one session tag.
-type STSTag struct {
-	Key   string `json:"key"`
-	Value string `json:"value"`
-}
+//
+// Deprecated: use idp.Tag. The alias remains while idp/sts still names it.
+type STSTag = idp.Tag
 
 // STSSessionFilter selects sessions for ListSTSSessions. Empty fields match
 // everything.

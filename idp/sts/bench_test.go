@@ -21,6 +21,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"idpbridge/attributes"
+	"idpbridge/idp"
 	"idpbridge/idp/audit"
 	"idpbridge/idp/store"
 	"idpbridge/idp/store/postgres"
@@ -222,7 +223,7 @@ func BenchmarkSessionToken(b *testing.B) {
 	}
 	c := &sessionClaims{AccessKeyID: "ASIAQ3EGVEXAMPLE0001", Secret: devSecret, Account: acctA, RoleARN: devRoleARN,
 		RoleID: RoleID(acctA, "Developer_Role"), SessionName: "Dev-project", SourceIdentity: "DevUser",
-		Tags: []Tag{{"Team", "platform"}}, Issued: testNow.Unix(), Expires: testNow.Add(time.Hour).Unix()}
+		Tags: []idp.Tag{{Key: "Team", Value: "platform"}}, Issued: testNow.Unix(), Expires: testNow.Add(time.Hour).Unix()}
 	r := bytes.NewReader(bytes.Repeat([]byte{1}, 1<<20))
 	b.ResetTimer()
 	for range b.N {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"idpbridge/idp"
 	"idpbridge/idp/audit"
 	"idpbridge/idp/policy"
 	"idpbridge/idp/store"
@@ -53,7 +54,7 @@ func (c *caller) identityPolicies() []policy.Named {
 }
 
 // tags are the caller's principal tags: the user's tags, or the session's.
-func (c *caller) tags() []Tag {
+func (c *caller) tags() []idp.Tag {
 	if c.user != nil {
 		return c.user.Tags
 	}
@@ -230,5 +231,12 @@ func assumedRoleARN(account, roleName, session string) string {
 	return "arn:" + Partition + ":sts::" + account + ":assumed-role/" + roleName + "/" + session
 }
 
-// roleNameOf returns the name of a role ARN (its last path segment).
-func roleNameOf(roleARN string) string { return roleARN[strings.LastIndexByte(roleARN, '/')+1:] }
+// roleNameOf returns the name of a role ARN (its last path segment), ""
+// when it is not an ARN.
+func roleNameOf(roleARN string) string {
+	a, err := idp.ParseARN(roleARN)
+	if err != nil {
+		return ""
+	}
+	return a.ResourceName()
+}

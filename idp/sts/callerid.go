@@ -18,7 +18,7 @@ func (s *Service) getCallerIdentityCall(ctx context.Context, c *call) (any, *Err
 		}
 		return nil, e
 	}
-	if e := s.recordOrFail(ctx, audit.GetCallerIdentityEvent(s.auditCall(c, who.identity(), who.account), nil)); e != nil {
+	if e := s.recordOrFail(ctx, c, audit.GetCallerIdentityEvent(s.auditCall(c, who.identity(), who.account), nil)); e != nil {
 		return nil, e
 	}
 	return &GetCallerIdentityResult{Arn: who.arn, UserID: who.userID, Account: who.account}, nil

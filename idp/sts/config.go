@@ -17,7 +17,6 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"idpbridge/attributes"
 	"idpbridge/idp"
 	"idpbridge/idp/policy"
 	"idpbridge/idp/sts/sigv4"
@@ -648,20 +647,20 @@ func (b *builder) document(doc PolicyDocument, file, key string) *policy.Policy 
 	return pol
 }
 
-func (b *builder) tags(m map[string]string, path string) []Tag {
+func (b *builder) tags(m map[string]string, path string) []idp.Tag {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	var out []Tag
+	var out []idp.Tag
 	seen := map[string]string{}
 	for _, k := range keys {
-		if err := attributes.ValidTagKey(k); err != nil {
+		if err := idp.ValidTagKey(k); err != nil {
 			b.add(path, "key %q: %v", k, err)
 			continue
 		}
-		if err := attributes.ValidTagValue(m[k]); err != nil {
+		if err := idp.ValidTagValue(m[k]); err != nil {
 			b.add(path, "value of %q: %v", k, err)
 			continue
 		}
@@ -670,7 +669,7 @@ func (b *builder) tags(m map[string]string, path string) []Tag {
 			continue
 		}
 		seen[strings.ToLower(k)] = k
-		out = append(out, Tag{Key: k, Value: m[k]})
+		out = append(out, idp.Tag{Key: k, Value: m[k]})
 	}
 	if len(out) > 50 {
 		b.add(path, "at most 50 tags, not %d", len(out))

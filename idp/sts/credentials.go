@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"idpbridge/idp"
 )
 
 // tokenKeyInfo is the HKDF info that separates the session-token key from
@@ -26,18 +28,18 @@ const tokenVersion = 1
 // evaluate it, so that any replica can verify the session without a shared
 // cache. The store record adds revocation.
 type sessionClaims struct {
-	AccessKeyID    string   `json:"k"`
-	Secret         string   `json:"s"`
-	Account        string   `json:"a"`
-	RoleARN        string   `json:"r"`
-	RoleID         string   `json:"ri"`
-	SessionName    string   `json:"n"`
-	SourceIdentity string   `json:"si,omitempty"`
-	Tags           []Tag    `json:"t,omitempty"`
-	TransitiveKeys []string `json:"tk,omitempty"`
-	Issued         int64    `json:"iat"` // Unix seconds
-	Expires        int64    `json:"exp"` // Unix seconds
-	MFA            bool     `json:"mfa,omitempty"`
+	AccessKeyID    string    `json:"k"`
+	Secret         string    `json:"s"`
+	Account        string    `json:"a"`
+	RoleARN        string    `json:"r"`
+	RoleID         string    `json:"ri"`
+	SessionName    string    `json:"n"`
+	SourceIdentity string    `json:"si,omitempty"`
+	Tags           []idp.Tag `json:"t,omitempty"`
+	TransitiveKeys []string  `json:"tk,omitempty"`
+	Issued         int64     `json:"iat"` // Unix seconds
+	Expires        int64     `json:"exp"` // Unix seconds
+	MFA            bool      `json:"mfa,omitempty"`
 	// FederatedProvider is the SAML or OIDC provider ARN of a session from
 	// AssumeRoleWithSAML or AssumeRoleWithWebIdentity.
 	FederatedProvider string `json:"fp,omitempty"`

@@ -51,7 +51,7 @@ type User struct {
 	ARN     string
 	// ID is the stable unique ID (AIDA + 17 characters).
 	ID       string
-	Tags     []Tag
+	Tags     []idp.Tag
 	Policies []policy.Named
 }
 
@@ -64,7 +64,7 @@ type Role struct {
 	// ID is the stable unique ID (AROA + 17 characters).
 	ID                 string
 	MaxSessionDuration time.Duration
-	Tags               []Tag
+	Tags               []idp.Tag
 	Trust              *policy.Policy
 	Policies           []policy.Named
 }
@@ -130,19 +130,15 @@ func (d *Directory) Accounts() []string {
 // RoleByARN finds the role an ARN names: the account and name must match
 // and so must the path (UNCONF: AWS may resolve a role by name alone).
 func (d *Directory) RoleByARN(arn string) (*Role, bool) {
-	acct, resource, ok := iamResource(arn)
+	parsed, ok := iamARN(arn)
+	if !ok || parsed.ResourceType() != "role" {
+		return nil, false
+	}
+	a, ok := d.accounts[parsed.Account()]
 	if !ok {
 		return nil, false
 	}
-	rest, ok := strings.CutPrefix(resource, "role/")
-	if !ok {
-		return nil, false
-	}
-	a, ok := d.accounts[acct]
-	if !ok {
-		return nil, false
-	}
-	r, ok := a.Roles[rest[strings.LastIndexByte(rest, '/')+1:]]
+	r, ok := a.Roles[parsed.ResourceName()]
 	if !ok || r.ARN != arn {
 		return nil, false
 	}
@@ -151,19 +147,15 @@ func (d *Directory) RoleByARN(arn string) (*Role, bool) {
 
 // SAMLProviderByARN finds the SAML provider an ARN names.
 func (d *Directory) SAMLProviderByARN(arn string) (*SAMLProvider, bool) {
-	acct, resource, ok := iamResource(arn)
+	parsed, ok := iamARN(arn)
+	if !ok || parsed.ResourceType() != "saml-provider" {
+		return nil, false
+	}
+	a, ok := d.accounts[parsed.Account()]
 	if !ok {
 		return nil, false
 	}
-	name, ok := strings.CutPrefix(resource, "saml-provider/")
-	if !ok {
-		return nil, false
-	}
-	a, ok := d.accounts[acct]
-	if !ok {
-		return nil, false
-	}
-	p, ok := a.SAMLProviders[name]
+	p, ok := a.SAMLProviders[parsed.ResourceID()]
 	return p, ok
 }
 
@@ -183,13 +175,13 @@ func (d *Directory) OIDCProviderFor(account, iss string) (*OIDCProvider, bool) {
 	return nil, false
 }
 
-// iamResource splits arn:<partition>:iam::<account>:<resource>.
-func iamResource(arn string) (account, resource string, ok bool) {
-	p := strings.SplitN(arn, ":", 6)
-	if len(p) != 6 || p[0] != "arn" || p[1] != Partition || p[2] != "iam" || p[3] != "" || !idp.IsAccountID(p[4]) {
-		return "", "", false
+// iamARN parses arn:<partition>:iam::<account>:<resource>.
+func iamARN(s string) (idp.ARN, bool) {
+	a, err := idp.ParseARN(s)
+	if err != nil || a.Partition() != Partition || a.Service() != "iam" || a.Region() != "" || !idp.IsAccountID(a.Account()) {
+		return idp.ARN{}, false
 	}
-	return p[4], p[5], true
+	return a, true
 }
 
 // stableID derives a unique ID (prefix + 17 characters of [A-Z2-7]) from

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"idpbridge/idp"
 	"idpbridge/idp/audit"
 	"idpbridge/idp/store"
 )
@@ -13,7 +14,7 @@ type grant struct {
 	role              *Role
 	sessionName       string
 	sourceIdentity    string
-	tags              []Tag
+	tags              []idp.Tag
 	transitive        []string
 	duration          time.Duration
 	policy            string
@@ -37,15 +38,6 @@ type issued struct {
 	expiration    time.Time
 	assumedRoleID string
 	arn           string
-}
-
-func (i *issued) credentials() CredentialsXML {
-	return CredentialsXML{AccessKeyID: i.accessKeyID, SecretAccessKey: i.secret, SessionToken: i.token,
-		Expiration: formatExpiration(i.expiration)}
-}
-
-func (i *issued) assumedRoleUser() AssumedRoleUserXML {
-	return AssumedRoleUserXML{Arn: i.arn, AssumedRoleID: i.assumedRoleID}
 }
 
 func (g *grant) packedSize() *int {
@@ -76,6 +68,27 @@ func (g *grant) output(i *issued) audit.AssumeRoleOutput {
 // cannot be written, nothing is issued. The issued secret and token are
 // passed to the audit redaction as known secrets.
 func (s *Service) mint(ctx context.Context, c *call, g *grant, records func(*issued) []audit.Record) (*issued, *Error) {
+	out, e := s.credentials(c, g)
+	if e != nil {
+		return nil, e
+	}
+	recs := records(out)
+	if c.idErr != nil {
+		return nil, internal(c.idErr)
+	}
+	for i := range recs {
+		if paths := audit.Redact(&recs[i], out.secret, out.token); len(paths) > 0 {
+			s.log.Warn("sts: audit record carried a secret, redacted", "request_id", c.requestID, "paths", paths)
+		}
+	}
+	if e := s.issue(ctx, g.sessionRecord(c, out), recs...); e != nil {
+		return nil, e
+	}
+	return out, nil
+}
+
+// credentials draws the key and secret of g and seals its session token.
+func (s *Service) credentials(c *call, g *grant) (*issued, *Error) {
 	akid, err := newAccessKeyID(s.rand)
 	if err != nil {
 		return nil, internal(err)
@@ -107,38 +120,30 @@ func (s *Service) mint(ctx context.Context, c *call, g *grant, records func(*iss
 	if err != nil {
 		return nil, internal(err)
 	}
-	out := &issued{
+	return &issued{
 		accessKeyID:   akid,
 		secret:        secret,
 		token:         token,
 		expiration:    expires,
 		assumedRoleID: g.role.ID + ":" + g.sessionName,
 		arn:           assumedRoleARN(g.role.Account, g.role.Name, g.sessionName),
-	}
-	rec := store.STSSession{
-		AccessKeyID:       akid,
+	}, nil
+}
+
+// sessionRecord is the store's record of the session out issued for g.
+func (g *grant) sessionRecord(c *call, out *issued) store.STSSession {
+	return store.STSSession{
+		AccessKeyID:       out.accessKeyID,
 		AccountID:         g.role.Account,
 		RoleARN:           g.role.ARN,
 		SessionName:       g.sessionName,
 		SourceIdentity:    g.sourceIdentity,
 		TransitiveTagKeys: g.transitive,
 		CallerARN:         g.callerARN,
-		TokenSHA256:       tokenHash(token),
-		IssuedAt:          issuedAt,
-		ExpiresAt:         expires,
+		TokenSHA256:       tokenHash(out.token),
+		IssuedAt:          c.now.Truncate(time.Second),
+		ExpiresAt:         out.expiration,
 		ParentAccessKeyID: g.parentAccessKeyID,
+		Tags:              g.tags,
 	}
-	for _, t := range g.tags {
-		rec.Tags = append(rec.Tags, store.STSTag{Key: t.Key, Value: t.Value})
-	}
-	recs := records(out)
-	for i := range recs {
-		if paths := audit.Redact(&recs[i], secret, token); len(paths) > 0 {
-			s.log.Warn("sts: audit record carried a secret, redacted", "request_id", c.requestID, "paths", paths)
-		}
-	}
-	if e := s.issue(ctx, rec, recs...); e != nil {
-		return nil, e
-	}
-	return out, nil
 }

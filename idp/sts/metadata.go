@@ -8,11 +8,12 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
+
+	"idpbridge/idp/internal/fetch"
 )
 
 const mdNS = "urn:oasis:names:tc:SAML:2.0:metadata"
@@ -74,7 +75,9 @@ func ParseSAMLMetadata(raw []byte) (SAMLMetadata, error) {
 
 // MetadataURL fetches an IdP's metadata over HTTP and keeps it for TTL
 // (default 1 hour). When a fetch fails the last good copy is used until it
-// is older than MaxStale (default 24 hours).
+// is older than MaxStale (default 24 hours), and no fetch is made for
+// DefaultKeysRetryAfter. Simultaneous callers share one fetch
+// (idp/internal/fetch).
 type MetadataURL struct {
 	URL      string
 	Client   *http.Client
@@ -82,61 +85,21 @@ type MetadataURL struct {
 	TTL      time.Duration
 	MaxStale time.Duration
 
-	mu      sync.Mutex
-	md      SAMLMetadata
-	fetched time.Time
+	once    sync.Once
+	fetcher *fetch.Fetcher[SAMLMetadata]
 }
 
 // Metadata returns the current metadata, fetching it when needed.
 func (m *MetadataURL) Metadata(ctx context.Context) (SAMLMetadata, error) {
-	ttl, stale := m.TTL, m.MaxStale
-	if ttl <= 0 {
-		ttl = time.Hour
-	}
-	if stale <= 0 {
-		stale = 24 * time.Hour
-	}
-	now := m.Now()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	have := m.md.EntityID != ""
-	if have && now.Sub(m.fetched) < ttl {
-		return m.md, nil
-	}
-	md, err := m.fetch(ctx)
-	if err != nil {
-		if have && now.Sub(m.fetched) < stale {
-			return m.md, nil
+	m.once.Do(func() {
+		ttl, stale := orDefault(m.TTL, time.Hour), orDefault(m.MaxStale, 24*time.Hour)
+		m.fetcher = &fetch.Fetcher[SAMLMetadata]{
+			URL: m.URL, Parse: ParseSAMLMetadata, Client: m.Client, Now: m.Now,
+			TTL: ttl, MinRefresh: ttl, RetryAfter: DefaultKeysRetryAfter,
+			// MaxStale counts from the fetch here, past the TTL there.
+			MaxStale: max(stale-ttl, 0),
+			Timeout:  DefaultKeysTimeout, MaxBytes: maxDocument,
 		}
-		return SAMLMetadata{}, err
-	}
-	m.md, m.fetched = md, now
-	return md, nil
-}
-
-func (m *MetadataURL) fetch(ctx context.Context) (SAMLMetadata, error) {
-	client := m.Client
-	if client == nil {
-		client = &http.Client{Timeout: 10 * time.Second}
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.URL, nil)
-	if err != nil {
-		return SAMLMetadata{}, fmt.Errorf("fetch %s: %w", m.URL, err)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return SAMLMetadata{}, fmt.Errorf("fetch %s: %w", m.URL, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return SAMLMetadata{}, fmt.Errorf("fetch %s: HTTP %d", m.URL, resp.StatusCode)
-	}
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxDocument+1))
-	if err != nil {
-		return SAMLMetadata{}, fmt.Errorf("fetch %s: %w", m.URL, err)
-	}
-	if len(raw) > maxDocument {
-		return SAMLMetadata{}, fmt.Errorf("fetch %s: larger than %d bytes", m.URL, maxDocument)
-	}
-	return ParseSAMLMetadata(raw)
+	})
+	return m.fetcher.Get(ctx, false)
 }

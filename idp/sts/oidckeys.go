@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -18,7 +17,8 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
-	"golang.org/x/sync/singleflight"
+
+	"idpbridge/idp/internal/fetch"
 )
 
 // KeySource gives the public keys that may sign an OIDC provider's tokens.
@@ -133,10 +133,12 @@ const (
 //   - Fetched keys are used for TTL (default 1 hour). A refresh (a token
 //     named a key not in the set) fetches again, at most once per
 //     MinRefresh (default 1 minute).
-//   - One fetch is in flight at a time: concurrent callers wait for it (each
-//     only as long as its own context allows) and share its outcome. A fetch
-//     is bounded by Timeout (default 10 s) and is not cut short when the
-//     caller that started it gives up.
+//   - One fetch is in flight at a time (idp/internal/fetch): concurrent
+//     callers wait for it (each only as long as its own context allows) and
+//     share its outcome, but for those that hold a usable key set and ask
+//     for no refresh: they use it meanwhile. A fetch is bounded by Timeout
+//     (default 10 s) and is not cut short when the caller that started it
+//     gives up.
 //   - After a failed fetch, no fetch is made for RetryAfter (default 5 s): a
 //     provider that is down costs one request per RetryAfter, not one per
 //     call.
@@ -164,14 +166,8 @@ type RemoteKeys struct {
 	// still in use were fetched; default none.
 	Logger *slog.Logger
 
-	flight singleflight.Group
-
-	mu       sync.Mutex
-	keys     []crypto.PublicKey
-	fetched  time.Time // of keys
-	failed   time.Time // of the last failed fetch, zero after a success
-	fetchErr error     // of the last failed fetch
-	gen      uint64    // fetches ended
+	once    sync.Once
+	fetcher *fetch.Fetcher[[]crypto.PublicKey]
 }
 
 // maxDocument caps discovery documents and key sets.
@@ -186,102 +182,49 @@ func orDefault(d, def time.Duration) time.Duration {
 
 // Keys implements KeySource.
 func (r *RemoteKeys) Keys(ctx context.Context, refresh bool) ([]crypto.PublicKey, error) {
-	keys, err, gen, done := r.cached(r.Now(), refresh)
-	if done {
-		return keys, err
-	}
-	ch := r.flight.DoChan("", func() (any, error) { return r.fetchOnce(ctx, gen) })
-	select {
-	case res := <-ch:
-		if res.Err == nil {
-			return res.Val.([]crypto.PublicKey), nil
-		}
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		return r.fallback(r.Now(), refresh)
-	case <-ctx.Done():
-		return nil, fmt.Errorf("oidc keys of %s: %w", r.Issuer, context.Cause(ctx))
-	}
-}
-
-// cached answers from the cache when no fetch is due; otherwise done is
-// false and gen names the outcome the cache held.
-func (r *RemoteKeys) cached(now time.Time, refresh bool) (keys []crypto.PublicKey, err error, gen uint64, done bool) {
-	ttl, minRefresh := orDefault(r.TTL, DefaultKeysTTL), orDefault(r.MinRefresh, DefaultKeysMinRefresh)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	age := now.Sub(r.fetched)
-	if r.keys != nil && age < ttl && (!refresh || age < minRefresh) {
-		return r.keys, nil, r.gen, true
-	}
-	if !r.failed.IsZero() && now.Sub(r.failed) < orDefault(r.RetryAfter, DefaultKeysRetryAfter) {
-		keys, err := r.fallback(now, refresh)
-		return keys, err, r.gen, true
-	}
-	return nil, nil, r.gen, false
-}
-
-// fetchOnce fetches the keys and records the outcome, unless a fetch
-// ended since the caller looked at the cache (gen): then that outcome is
-// the answer, and no new request is made.
-func (r *RemoteKeys) fetchOnce(ctx context.Context, gen uint64) ([]crypto.PublicKey, error) {
-	r.mu.Lock()
-	if r.gen != gen {
-		defer r.mu.Unlock()
-		if !r.failed.IsZero() {
-			return nil, r.fetchErr
-		}
-		return r.keys, nil
-	}
-	r.mu.Unlock()
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), orDefault(r.Timeout, DefaultKeysTimeout))
-	defer cancel()
-	keys, err := r.fetch(fctx)
-	now := r.Now()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.gen++
+	r.once.Do(r.init)
+	keys, err := r.fetcher.Get(ctx, refresh)
 	if err != nil {
-		r.failed, r.fetchErr = now, err
-		if r.Logger != nil {
-			stale := "none"
-			if r.keys != nil {
-				stale = r.fetched.UTC().Format(time.RFC3339)
-			}
-			r.Logger.Warn("sts: OIDC key fetch failed", "issuer", r.Issuer, "err", err, "keys_fetched_at", stale,
-				"retry_after", orDefault(r.RetryAfter, DefaultKeysRetryAfter).String())
-		}
-		return nil, err
+		return nil, fmt.Errorf("oidc keys of %s: %w", r.Issuer, err)
 	}
-	if r.Logger != nil && !r.failed.IsZero() {
-		r.Logger.Info("sts: OIDC keys fetched again", "issuer", r.Issuer)
-	}
-	r.keys, r.fetched, r.failed, r.fetchErr = keys, now, time.Time{}, nil
 	return keys, nil
 }
 
-// fallback is the answer while fetches fail: the last good keys when the
-// caller does not ask for a refresh and they are within TTL + MaxStale (or
-// when it does, and they are younger than MinRefresh), else the failure.
-// r.mu is held.
-func (r *RemoteKeys) fallback(now time.Time, refresh bool) ([]crypto.PublicKey, error) {
-	ttl, minRefresh := orDefault(r.TTL, DefaultKeysTTL), orDefault(r.MinRefresh, DefaultKeysMinRefresh)
-	age := now.Sub(r.fetched)
-	switch {
-	case r.keys != nil && refresh && age < minRefresh:
-		return r.keys, nil
-	case r.keys != nil && !refresh && age < ttl+orDefault(r.MaxStale, DefaultKeysMaxStale):
-		return r.keys, nil
+// init builds the fetcher from the fields and their defaults.
+func (r *RemoteKeys) init() {
+	retry := orDefault(r.RetryAfter, DefaultKeysRetryAfter)
+	r.fetcher = &fetch.Fetcher[[]crypto.PublicKey]{
+		Load:       r.load,
+		Client:     r.Client,
+		Now:        r.Now,
+		TTL:        orDefault(r.TTL, DefaultKeysTTL),
+		MinRefresh: orDefault(r.MinRefresh, DefaultKeysMinRefresh),
+		RetryAfter: retry,
+		MaxStale:   orDefault(r.MaxStale, DefaultKeysMaxStale),
+		Timeout:    orDefault(r.Timeout, DefaultKeysTimeout),
+		MaxBytes:   maxDocument,
 	}
-	return nil, fmt.Errorf("oidc keys of %s: %w", r.Issuer, r.fetchErr)
+	if r.Logger == nil {
+		return
+	}
+	r.fetcher.OnFailure = func(err error, lastGood time.Time) {
+		stale := "none"
+		if !lastGood.IsZero() {
+			stale = lastGood.UTC().Format(time.RFC3339)
+		}
+		r.Logger.Warn("sts: OIDC key fetch failed", "issuer", r.Issuer, "err", err, "keys_fetched_at", stale,
+			"retry_after", retry.String())
+	}
+	r.fetcher.OnRecovery = func() { r.Logger.Info("sts: OIDC keys fetched again", "issuer", r.Issuer) }
 }
 
-func (r *RemoteKeys) fetch(ctx context.Context) ([]crypto.PublicKey, error) {
+// load discovers the key set's URL and fetches the key set.
+func (r *RemoteKeys) load(ctx context.Context, get fetch.Getter) ([]crypto.PublicKey, error) {
 	var disc struct {
 		Issuer  string `json:"issuer"`
 		JWKSURI string `json:"jwks_uri"`
 	}
-	raw, err := r.get(ctx, strings.TrimSuffix(r.Issuer, "/")+"/.well-known/openid-configuration")
+	raw, err := get(ctx, strings.TrimSuffix(r.Issuer, "/")+"/.well-known/openid-configuration")
 	if err != nil {
 		return nil, err
 	}
@@ -294,36 +237,9 @@ func (r *RemoteKeys) fetch(ctx context.Context) ([]crypto.PublicKey, error) {
 	if disc.JWKSURI == "" {
 		return nil, fmt.Errorf("oidc discovery of %s: no jwks_uri", r.Issuer)
 	}
-	raw, err = r.get(ctx, disc.JWKSURI)
+	raw, err = get(ctx, disc.JWKSURI)
 	if err != nil {
 		return nil, err
 	}
 	return ParseJWKS(raw)
-}
-
-func (r *RemoteKeys) get(ctx context.Context, url string) ([]byte, error) {
-	client := r.Client
-	if client == nil {
-		client = &http.Client{Timeout: DefaultKeysTimeout}
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", url, err)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", url, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("fetch %s: HTTP %d", url, resp.StatusCode)
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDocument+1))
-	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", url, err)
-	}
-	if len(body) > maxDocument {
-		return nil, fmt.Errorf("fetch %s: larger than %d bytes", url, maxDocument)
-	}
-	return body, nil
 }

@@ -9,6 +9,8 @@ import (
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"idpbridge/idp"
 )
 
 // APIVersion is the only Version the STS speaks.
@@ -76,12 +78,6 @@ type opt struct {
 func (p params) get(name string) opt {
 	v, ok := p[name]
 	return opt{v: v, set: ok}
-}
-
-// Tag is one session tag, key case preserved.
-type Tag struct {
-	Key   string
-	Value string
 }
 
 // rawTag is a Tags.member.N entry before validation.
@@ -152,11 +148,8 @@ func (p params) policyARNs() []string {
 // The request shapes, as parsed. Validation happens in validate*.
 
 type assumeRoleRequest struct {
-	RoleARN           opt
+	baseRequest
 	RoleSessionName   opt
-	PolicyARNs        []string
-	Policy            opt
-	DurationSeconds   opt
 	Tags              []rawTag
 	TransitiveTagKeys []string
 	ExternalID        opt
@@ -167,11 +160,8 @@ type assumeRoleRequest struct {
 
 func decodeAssumeRole(p params) assumeRoleRequest {
 	return assumeRoleRequest{
-		RoleARN:           p.get("RoleArn"),
+		baseRequest:       p.base(),
 		RoleSessionName:   p.get("RoleSessionName"),
-		PolicyARNs:        p.policyARNs(),
-		Policy:            p.get("Policy"),
-		DurationSeconds:   p.get("DurationSeconds"),
 		Tags:              p.tags(),
 		TransitiveTagKeys: p.stringList("TransitiveTagKeys.member."),
 		ExternalID:        p.get("ExternalId"),
@@ -181,45 +171,43 @@ func decodeAssumeRole(p params) assumeRoleRequest {
 	}
 }
 
-type samlRequest struct {
-	RoleARN         opt
-	PrincipalARN    opt
-	SAMLAssertion   opt
-	PolicyARNs      []string
-	Policy          opt
-	DurationSeconds opt
-}
-
-func decodeSAML(p params) samlRequest {
-	return samlRequest{
+// base reads the parameters every AssumeRole* action has.
+func (p params) base() baseRequest {
+	return baseRequest{
 		RoleARN:         p.get("RoleArn"),
-		PrincipalARN:    p.get("PrincipalArn"),
-		SAMLAssertion:   p.get("SAMLAssertion"),
 		PolicyARNs:      p.policyARNs(),
 		Policy:          p.get("Policy"),
 		DurationSeconds: p.get("DurationSeconds"),
 	}
 }
 
+type samlRequest struct {
+	baseRequest
+	PrincipalARN  opt
+	SAMLAssertion opt
+}
+
+func decodeSAML(p params) samlRequest {
+	return samlRequest{
+		baseRequest:   p.base(),
+		PrincipalARN:  p.get("PrincipalArn"),
+		SAMLAssertion: p.get("SAMLAssertion"),
+	}
+}
+
 type webIdentityRequest struct {
-	RoleARN          opt
+	baseRequest
 	RoleSessionName  opt
 	WebIdentityToken opt
 	ProviderID       opt
-	PolicyARNs       []string
-	Policy           opt
-	DurationSeconds  opt
 }
 
 func decodeWebIdentity(p params) webIdentityRequest {
 	return webIdentityRequest{
-		RoleARN:          p.get("RoleArn"),
+		baseRequest:      p.base(),
 		RoleSessionName:  p.get("RoleSessionName"),
 		WebIdentityToken: p.get("WebIdentityToken"),
 		ProviderID:       p.get("ProviderId"),
-		PolicyARNs:       p.policyARNs(),
-		Policy:           p.get("Policy"),
-		DurationSeconds:  p.get("DurationSeconds"),
 	}
 }
 
@@ -402,8 +390,8 @@ func (v *validation) err() *Error {
 // validArn is STS's ARN shape check (STS-SPEC §4c): six colon-separated
 // parts with a partition, a service and a resource.
 func validArn(s string) bool {
-	parts := strings.SplitN(s, ":", 6)
-	return len(parts) == 6 && parts[0] == "arn" && parts[1] != "" && parts[2] != "" && parts[5] != ""
+	_, err := idp.ParseARN(s)
+	return err == nil
 }
 
 func arnInvalid(s string) *Error { return validationError(printable(s, 4096) + " is invalid") }

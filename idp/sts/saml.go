@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"idpbridge/attributes"
+	"idpbridge/idp"
 	"idpbridge/idp/audit"
 	"idpbridge/idp/policy"
 	"idpbridge/idp/store"
@@ -66,137 +66,142 @@ type SAMLRequest struct {
 	Secure          bool
 }
 
-// SAMLSession is what AssumeRoleWithSAML issued: the response's Result and
-// its RequestId.
-type SAMLSession struct {
-	Result    AssumeRoleWithSAMLResult
-	RequestID string
-}
-
 // AssumeRoleWithSAML runs the action exactly as the Query API does (same
-// validation, decision, credentials and audit record). The error is an
-// *Error with AWS's code and message.
+// validation, decision, credentials and audit record) and returns what it
+// issued. The error is an *Error with AWS's code and message.
 func (s *Service) AssumeRoleWithSAML(ctx context.Context, in SAMLRequest) (*SAMLSession, error) {
-	c := &call{action: "AssumeRoleWithSAML", requestID: s.newID(), now: s.now().UTC(), sourceIP: in.SourceIP,
-		userAgent: in.UserAgent, secure: in.Secure}
+	c := &call{action: "AssumeRoleWithSAML", now: s.now().UTC(), sourceIP: in.SourceIP, userAgent: in.UserAgent,
+		secure: in.Secure}
+	id, e := s.requestID()
+	if e != nil {
+		return nil, e
+	}
+	c.requestID = id
 	req := samlRequest{
-		RoleARN:       opt{v: in.RoleARN, set: true},
+		baseRequest:   baseRequest{RoleARN: opt{v: in.RoleARN, set: true}},
 		PrincipalARN:  opt{v: in.PrincipalARN, set: true},
 		SAMLAssertion: opt{v: in.SAMLAssertion, set: true},
 	}
 	if in.DurationSeconds != 0 {
 		req.DurationSeconds = opt{v: strconv.Itoa(in.DurationSeconds), set: true}
 	}
-	res, e := s.assumeRoleWithSAML(ctx, c, req)
+	sess, e := s.assumeRoleWithSAML(ctx, c, req)
 	if e != nil {
 		return nil, e
 	}
-	return &SAMLSession{Result: *res, RequestID: c.requestID}, nil
+	return sess, nil
 }
 
 func (s *Service) samlCall(ctx context.Context, c *call) (any, *Error) {
-	res, e := s.assumeRoleWithSAML(ctx, c, decodeSAML(c.params))
+	sess, e := s.assumeRoleWithSAML(ctx, c, decodeSAML(c.params))
 	if e != nil {
 		return nil, e
 	}
-	return res, nil
-}
-
-// samlState is what is known of a call as it proceeds, for its record.
-type samlState struct {
-	req        samlRequest
-	assertion  *samlverify.Assertion
-	provider   *SAMLProvider
-	qualifier  string
-	session    string
-	source     string
-	tags       []Tag
-	transitive []string
-	duration   int
+	return sess.xml(), nil
 }
 
 // assumeRoleWithSAML serves AssumeRoleWithSAML (STS-SPEC §5, steps 1-10).
 // It is unsigned: only the role's trust policy is evaluated, for the SAML
 // provider as principal. Every outcome is recorded.
-func (s *Service) assumeRoleWithSAML(ctx context.Context, c *call, req samlRequest) (*AssumeRoleWithSAMLResult, *Error) {
-	st := &samlState{req: req}
-	g, e := s.planSAML(ctx, c, st)
-	if e != nil {
-		s.record(ctx, c, s.samlRecord(c, st, nil, nil, e))
-		return nil, e
-	}
-	a := st.assertion
-	out, e := s.mint(ctx, c, g, func(i *issued) []audit.Record {
-		return []audit.Record{s.samlRecord(c, st, g, i, nil)}
-	})
+func (s *Service) assumeRoleWithSAML(ctx context.Context, c *call, req samlRequest) (*SAMLSession, *Error) {
+	src := &samlSource{req: req}
+	d, out, e := s.run(ctx, c, src, nil)
 	if e != nil {
 		return nil, e
 	}
-	s.log.Info("sts: AssumeRoleWithSAML", "request_id", c.requestID, "provider", st.provider.ARN, "subject", a.NameID,
-		"role", g.role.ARN, "session", g.sessionName, "source_identity", g.sourceIdentity, "access_key_id", out.accessKeyID)
-	return &AssumeRoleWithSAMLResult{
-		Issuer:           a.Issuer,
-		AssumedRoleUser:  out.assumedRoleUser(),
-		Credentials:      out.credentials(),
-		Audience:         a.Recipient,
-		SourceIdentity:   g.sourceIdentity,
-		PackedPolicySize: g.packedSize(),
-		NameQualifier:    st.qualifier,
-		Subject:          a.NameID,
-		SubjectType:      SubjectType(a.NameIDFormat),
+	a := src.assertion
+	return &SAMLSession{
+		Session:       newSession(c, d.grant, out),
+		Issuer:        a.Issuer,
+		Audience:      a.Recipient,
+		Subject:       a.NameID,
+		SubjectType:   SubjectType(a.NameIDFormat),
+		NameQualifier: src.qualifier,
 	}, nil
 }
 
-func (s *Service) planSAML(ctx context.Context, c *call, st *samlState) (*grant, *Error) {
-	req := st.req
-	// 1. Model validation, ARN shapes, the session policy.
-	v := &validation{}
-	if v.required(req.RoleARN, "roleArn") {
-		v.check(req.RoleARN.v, "roleArn", arnType)
+// samlSource is an AssumeRoleWithSAML call: its principal is the SAML
+// provider that signed the assertion, its session name, source identity,
+// tags and duration limit are the assertion's attributes.
+type samlSource struct {
+	req       samlRequest
+	assertion *samlverify.Assertion
+	provider  *SAMLProvider
+	qualifier string
+	p         *principal
+	// attrSeconds is the SessionDuration attribute, 0 when absent.
+	attrSeconds int
+}
+
+var _ source = (*samlSource)(nil)
+
+func (a *samlSource) action() string     { return actAssumeRoleWithSAML }
+func (a *samlSource) base() *baseRequest { return &a.req.baseRequest }
+func (a *samlSource) otherARNs() []string {
+	return []string{a.req.PrincipalARN.v}
+}
+func (a *samlSource) requestTags() ([]idp.Tag, []string) { return nil, nil }
+
+func (a *samlSource) validateOwn(v *validation, first bool) {
+	if !first {
+		return
 	}
-	if v.required(req.PrincipalARN, "principalArn") {
-		v.check(req.PrincipalARN.v, "principalArn", arnType)
+	if v.required(a.req.PrincipalARN, "principalArn") {
+		v.check(a.req.PrincipalARN.v, "principalArn", arnType)
 	}
-	if v.required(req.SAMLAssertion, "sAMLAssertion") {
-		v.check(req.SAMLAssertion.v, "sAMLAssertion", samlType)
+	if v.required(a.req.SAMLAssertion, "sAMLAssertion") {
+		v.check(a.req.SAMLAssertion.v, "sAMLAssertion", samlType)
 	}
-	v.policyARNs(req.PolicyARNs)
-	v.opt(req.Policy, "policy", policyType)
-	seconds := v.duration(req.DurationSeconds)
-	if e := v.err(); e != nil {
+}
+
+// establish verifies the assertion (steps 2-8): the provider, the
+// signature with its keys only, issuer, bearer confirmation, recipient,
+// audience, time, replay, then the attributes, the subject and the role
+// pair.
+func (a *samlSource) establish(ctx context.Context, s *Service, c *call) (*principal, *Error) {
+	if e := a.verify(ctx, s, c); e != nil {
 		return nil, e
 	}
-	for _, a := range append([]string{req.RoleARN.v, req.PrincipalARN.v}, req.PolicyARNs...) {
-		if !validArn(a) {
-			return nil, arnInvalid(a)
-		}
+	p, e := a.readAttributes()
+	if e != nil {
+		return nil, e
 	}
-	if req.Policy.set {
-		if e := checkSessionPolicy(req.Policy.v); e != nil {
-			return nil, e
-		}
+	as, req := a.assertion, a.req
+	// 7. The subject (samlverify refuses an assertion without NameID).
+	if as.NameID == "" {
+		return nil, s.denySAML(c, "the assertion has no NameID")
 	}
+	// 8. The Role attribute must list the requested pair (either order).
+	if !rolePairListed(as.Attributes[idp.AttrRole], req.RoleARN.v, req.PrincipalARN.v) {
+		return nil, s.denySAML(c, "the assertion's Role attribute does not list "+req.RoleARN.v+","+req.PrincipalARN.v)
+	}
+	provider := a.provider
+	p.provider, p.arn = provider.ARN, provider.ARN
+	p.who = &policy.Principal{Kind: policy.Federated, Account: provider.Account, ARN: provider.ARN}
+	p.context = func(ctx policy.Context) { samlContext(ctx, as, provider, a.qualifier) }
+	p.logAttrs = []any{"provider", provider.ARN, "subject", as.NameID}
+	return p, nil
+}
 
-	// 2. The SAML provider. A provider that does not exist is refused like
-	// a trust policy that does not allow (UNCONF: AWS's choice between
-	// AccessDenied and InvalidIdentityToken is not documented).
-	provider, ok := s.dir.SAMLProviderByARN(req.PrincipalARN.v)
+// verify finds the provider and verifies the assertion with its keys. A
+// provider that does not exist is refused like a trust policy that does
+// not allow (UNCONF: AWS's choice between AccessDenied and
+// InvalidIdentityToken is not documented).
+func (a *samlSource) verify(ctx context.Context, s *Service, c *call) *Error {
+	provider, ok := s.dir.SAMLProviderByARN(a.req.PrincipalARN.v)
 	if !ok {
-		return nil, s.denySAML(c, "no SAML provider "+describeARN(req.PrincipalARN.v, "saml-provider"))
+		return s.denySAML(c, "no SAML provider "+describeARN(a.req.PrincipalARN.v, "saml-provider"))
 	}
-	st.provider = provider
+	a.provider = provider
 	md, err := provider.Metadata(ctx)
 	if err != nil {
-		return nil, internal(fmt.Errorf("metadata of SAML provider %s: %w", provider.ARN, err))
+		return internal(fmt.Errorf("metadata of SAML provider %s: %w", provider.ARN, err))
 	}
-
-	// 3-5. Signature with the provider's keys only, issuer, bearer
-	// confirmation, recipient, audience, time, replay.
 	decKeys, err := provider.decryptionKeys(ctx)
 	if err != nil {
-		return nil, internal(err)
+		return internal(err)
 	}
-	a, err := samlverify.Verify(ctx, req.SAMLAssertion.v,
+	as, err := samlverify.Verify(ctx, a.req.SAMLAssertion.v,
 		samlverify.Provider{ARN: provider.ARN, EntityID: md.EntityID, Certs: md.Certs,
 			DecryptionKeys: decKeys, RequireEncryption: provider.Encryption.Required},
 		samlverify.Options{Now: c.now, Recipients: s.dir.SAMLRecipients, Audiences: s.dir.SAMLRecipients,
@@ -206,134 +211,85 @@ func (s *Service) planSAML(ctx context.Context, c *call, st *samlState) (*grant,
 		if errors.As(err, &ve) {
 			s.log.Info("sts: SAML response rejected", "request_id", c.requestID, "provider", provider.ARN,
 				"code", ve.Code, "reason", ve.Reason)
-			return nil, fromSAML(ve)
+			return fromSAML(ve)
 		}
-		return nil, internal(err)
+		return internal(err)
 	}
-	st.assertion = a
-	st.qualifier = NameQualifier(a.Issuer, provider.Account, provider.Name)
+	a.assertion = as
+	a.qualifier = NameQualifier(as.Issuer, provider.Account, provider.Name)
+	return nil
+}
 
-	// 6. RoleSessionName and SourceIdentity attributes.
-	names := a.Attributes[attributes.AttrRoleSessionName]
+// readAttributes reads the RoleSessionName, SourceIdentity, PrincipalTag,
+// TransitiveTagKeys and SessionDuration attributes (step 6).
+func (a *samlSource) readAttributes() (*principal, *Error) {
+	attrs := a.assertion.Attributes
+	p := &principal{}
+	a.p = p
+	names := attrs[idp.AttrRoleSessionName]
 	switch {
 	case len(names) == 0:
 		return nil, invalidIdentityToken(msgRoleSessionNameNeeded)
-	case len(names) > 1 || attributes.ValidRoleSessionName(names[0]) != nil:
+	case len(names) > 1 || idp.ValidRoleSessionName(names[0]) != nil:
 		return nil, invalidIdentityToken(msgRoleSessionNameBad)
 	}
-	st.session = names[0]
-	if sis, ok := a.Attributes[attributes.AttrSourceIdentity]; ok {
-		if len(sis) != 1 || attributes.ValidSourceIdentity(sis[0]) != nil {
+	p.sessionName = names[0]
+	if sis, ok := attrs[idp.AttrSourceIdentity]; ok {
+		if len(sis) != 1 || idp.ValidSourceIdentity(sis[0]) != nil {
 			return nil, invalidIdentityToken(msgSourceIdentityBad)
 		}
-		st.source = sis[0]
+		p.sourceIdentity, p.passed = sis[0], true
 	}
-	tags, transitive, e := samlTags(a.Attributes)
+	tags, transitive, e := samlTags(attrs)
 	if e != nil {
 		return nil, e
 	}
-	st.tags, st.transitive = tags, transitive
-	attrSeconds := 0
-	if ds, ok := a.Attributes[attributes.AttrSessionDuration]; ok {
+	p.tags, p.transitive = tags, transitive
+	if ds, ok := attrs[idp.AttrSessionDuration]; ok {
 		n, err := 0, error(nil)
 		if len(ds) == 1 {
 			n, err = strconv.Atoi(ds[0])
 		}
-		if len(ds) != 1 || err != nil || n < attributes.MinSessionDuration || n > attributes.MaxSessionDuration {
+		if len(ds) != 1 || err != nil || n < idp.MinSessionDuration || n > idp.MaxSessionDuration {
 			// UNCONF: AWS's text for a bad SessionDuration attribute.
 			return nil, invalidIdentityToken("SessionDuration in AuthnResponse must be a number of seconds from 900 to 43200")
 		}
-		attrSeconds = n
+		a.attrSeconds = n
 	}
+	return p, nil
+}
 
-	// 7. The subject (samlverify refuses an assertion without NameID).
-	if a.NameID == "" {
-		return nil, s.denySAML(c, "the assertion has no NameID")
+// limit shortens d to the SessionDuration attribute and to the assertion's
+// SessionNotOnOrAfter (step 10).
+func (a *samlSource) limit(c *call, d time.Duration) (time.Duration, *Error) {
+	if a.attrSeconds != 0 && time.Duration(a.attrSeconds)*time.Second < d {
+		d = time.Duration(a.attrSeconds) * time.Second
 	}
-
-	// 8. The Role attribute must list the requested pair (either order).
-	if !rolePairListed(a.Attributes[attributes.AttrRole], req.RoleARN.v, req.PrincipalARN.v) {
-		return nil, s.denySAML(c, "the assertion's Role attribute does not list "+req.RoleARN.v+","+req.PrincipalARN.v)
-	}
-
-	// Tag semantics of what the assertion carries.
-	if e := checkRequestTags(tags, transitive, nil); e != nil {
-		return nil, e
-	}
-
-	// 9. The trust policy, for the provider as principal.
-	role, _ := s.dir.RoleByARN(req.RoleARN.v)
-	if role == nil {
-		return nil, s.denySAML(c, "no role "+describeARN(req.RoleARN.v, "role"), "provider", provider.ARN, "subject", a.NameID)
-	}
-	ctx2 := s.requestContext(c, nil)
-	samlContext(ctx2, a, provider, st.qualifier)
-	ctx2.Set("sts:RoleSessionName", st.session)
-	if st.source != "" {
-		ctx2.Set("sts:SourceIdentity", st.source)
-	}
-	tagContext(ctx2, tags, transitive)
-	if role != nil {
-		for _, t := range role.Tags {
-			ctx2.Set("aws:ResourceTag/"+t.Key, t.Value)
-		}
-	}
-	principal := &policy.Principal{Kind: policy.Federated, Account: provider.Account, ARN: provider.ARN}
-	for _, action := range requiredActions(actAssumeRoleWithSAML, st.source != "", len(tags) > 0) {
-		vd := authorizeFederated(principal, role, action, ctx2)
-		if !vd.allowed {
-			s.log.Info("sts: access denied", "request_id", c.requestID, "provider", provider.ARN, "subject", a.NameID,
-				"role", req.RoleARN.v, "action", action, "decision", vd.explain())
-			e := forbidden(CodeAccessDenied, msgSAMLNotAuthorized)
-			e.Reason = "role " + describeARN(role.ARN, "role") + ": " + vd.trustRefusal() + " (SAML provider " + provider.ARN + ")"
-			return nil, e
-		}
-	}
-
-	// 10. Duration: the requested (default one hour), shortened by the
-	// SessionDuration attribute and SessionNotOnOrAfter.
-	if seconds != 0 && time.Duration(seconds)*time.Second > role.MaxSessionDuration {
-		return nil, validationError(msgMaxSessionDuration)
-	}
-	d := time.Hour
-	if seconds != 0 {
-		d = time.Duration(seconds) * time.Second
-	}
-	if attrSeconds != 0 && time.Duration(attrSeconds)*time.Second < d {
-		d = time.Duration(attrSeconds) * time.Second
-	}
-	if d > role.MaxSessionDuration {
-		d = role.MaxSessionDuration
-	}
-	if a.SessionNotOnOrAfter != nil {
-		left := a.SessionNotOnOrAfter.Sub(c.now.Truncate(time.Second)).Truncate(time.Second)
+	if end := a.assertion.SessionNotOnOrAfter; end != nil {
+		left := end.Sub(c.now.Truncate(time.Second)).Truncate(time.Second)
 		if left <= 0 {
-			return nil, sender(CodeExpiredTokenException, samlverify.MsgExpired)
+			return 0, sender(CodeExpiredTokenException, samlverify.MsgExpired)
 		}
 		if left < d {
 			d = left
 		}
 	}
-	st.duration = int(d / time.Second)
+	return d, nil
+}
 
-	packed, tagShare := packedSize(req.Policy.v, req.PolicyARNs, tags)
-	if e := checkPacked(packed, tagShare); e != nil {
-		return nil, e
+// denied is step 9's refusal, with the step that refused as its Reason.
+func (a *samlSource) denied(_, roleARN string, role *Role, v verdict) *Error {
+	e := forbidden(CodeAccessDenied, msgSAMLNotAuthorized)
+	if role == nil {
+		e.Reason = "no role " + describeARN(roleARN, "role")
+		return e
 	}
-	return &grant{
-		role:              role,
-		sessionName:       st.session,
-		sourceIdentity:    st.source,
-		tags:              mergeTags(role.Tags, tags),
-		transitive:        transitive,
-		duration:          d,
-		policy:            req.Policy.v,
-		policyARNs:        req.PolicyARNs,
-		federatedProvider: provider.ARN,
-		callerARN:         provider.ARN,
-		packed:            packed,
-		packedShown:       req.Policy.set || len(req.PolicyARNs) > 0 || len(tags) > 0,
-	}, nil
+	e.Reason = "role " + describeARN(role.ARN, "role") + ": " + v.trustRefusal() + " (SAML provider " + a.provider.ARN + ")"
+	return e
+}
+
+func (a *samlSource) records(s *Service, c *call, d *decision, out *issued, e *Error) []audit.Record {
+	return []audit.Record{s.samlRecord(c, a, d, out, e)}
 }
 
 // fromSAML maps a verifier rejection to the STS error, with AWS's status.
@@ -362,32 +318,32 @@ func rolePairListed(values []string, roleARN, providerARN string) bool {
 }
 
 // samlTags reads the PrincipalTag:<Key> and TransitiveTagKeys attributes.
-func samlTags(attrs map[string][]string) ([]Tag, []string, *Error) {
+func samlTags(attrs map[string][]string) ([]idp.Tag, []string, *Error) {
 	var names []string
 	for name := range attrs {
-		if strings.HasPrefix(name, attributes.AttrPrincipalTagPrefix) {
+		if strings.HasPrefix(name, idp.AttrPrincipalTagPrefix) {
 			names = append(names, name)
 		}
 	}
 	sort.Strings(names)
-	var tags []Tag
+	var tags []idp.Tag
 	for _, name := range names {
-		key := strings.TrimPrefix(name, attributes.AttrPrincipalTagPrefix)
+		key := strings.TrimPrefix(name, idp.AttrPrincipalTagPrefix)
 		vals := attrs[name]
 		// UNCONF: AWS's texts for bad PrincipalTag attributes.
 		if len(vals) != 1 {
 			return nil, nil, invalidIdentityToken("PrincipalTag attribute " + printable(key, 128) + " must have exactly one value")
 		}
-		if attributes.ValidTagKey(key) != nil || attributes.ValidTagValue(vals[0]) != nil {
+		if idp.ValidTagKey(key) != nil || idp.ValidTagValue(vals[0]) != nil {
 			return nil, nil, invalidIdentityToken("PrincipalTag attribute " + printable(key, 128) +
 				` must have a key of 1 to 128 and a value of at most 256 characters of [\p{L}\p{Z}\p{N}_.:/=+\-@]`)
 		}
-		tags = append(tags, Tag{Key: key, Value: vals[0]})
+		tags = append(tags, idp.Tag{Key: key, Value: vals[0]})
 	}
-	if len(tags) > attributes.MaxPrincipalTags {
+	if len(tags) > idp.MaxPrincipalTags {
 		return nil, nil, invalidIdentityToken("The AuthnResponse has more than 50 PrincipalTag attributes")
 	}
-	return tags, attrs[attributes.AttrTransitiveTagKeys], nil
+	return tags, attrs[idp.AttrTransitiveTagKeys], nil
 }
 
 // samlAttributeKeys maps SAML attribute names (the OIDs AWS documents, and
@@ -445,8 +401,8 @@ func samlContext(ctx policy.Context, a *samlverify.Assertion, p *SAMLProvider, q
 
 // samlRecord is the audit record of an AssumeRoleWithSAML call: a SAMLUser
 // once the assertion was verified, Anonymous before.
-func (s *Service) samlRecord(c *call, st *samlState, g *grant, out *issued, e *Error) audit.Record {
-	req := st.req
+func (s *Service) samlRecord(c *call, src *samlSource, d *decision, out *issued, e *Error) audit.Record {
+	req := src.req
 	id := audit.Anonymous()
 	p := audit.SAMLParams{RoleARN: req.RoleARN.v, PrincipalARN: req.PrincipalARN.v, Policy: req.Policy.v}
 	for _, a := range req.PolicyARNs {
@@ -455,36 +411,50 @@ func (s *Service) samlRecord(c *call, st *samlState, g *grant, out *issued, e *E
 	if n, err := strconv.Atoi(req.DurationSeconds.v); err == nil {
 		p.DurationSeconds = n
 	}
-	if a := st.assertion; a != nil {
-		id = audit.SAMLUser(st.qualifier, a.NameID)
+	if a := src.assertion; a != nil {
+		id = audit.SAMLUser(src.qualifier, a.NameID)
 		p.SAMLAssertionID = a.ID
-		p.RoleSessionName = st.session
-		p.SourceIdentity = st.source
-		if st.source == "" {
-			p.SourceIdentity = firstOf(a.Attributes[attributes.AttrSourceIdentity])
+		if pr := src.p; pr != nil {
+			p.RoleSessionName = pr.sessionName
+			p.SourceIdentity = pr.sourceIdentity
+			p.PrincipalTags = tagMap(pr.tags)
+			p.TransitiveTagKeys = pr.transitive
 		}
-		if len(st.tags) > 0 {
-			p.PrincipalTags = map[string]string{}
-			for _, t := range st.tags {
-				p.PrincipalTags[t.Key] = t.Value
-			}
+		if p.SourceIdentity == "" {
+			p.SourceIdentity = firstOf(a.Attributes[idp.AttrSourceIdentity])
 		}
-		p.TransitiveTagKeys = st.transitive
-		if st.duration != 0 {
-			p.DurationSeconds = st.duration
+		if d.duration != 0 {
+			p.DurationSeconds = int(d.duration / time.Second)
 		}
-	}
-	recipient := ""
-	if parts := strings.SplitN(req.RoleARN.v, ":", 6); len(parts) == 6 {
-		recipient = parts[4]
 	}
 	var o *audit.SAMLOutput
-	if g != nil && out != nil {
-		a := st.assertion
-		o = &audit.SAMLOutput{AssumeRoleOutput: g.output(out), SubjectType: SubjectType(a.NameIDFormat), Issuer: a.Issuer,
-			NameQualifier: st.qualifier, Subject: a.NameID, Audience: a.Recipient}
+	if d.grant != nil && out != nil {
+		a := src.assertion
+		o = &audit.SAMLOutput{AssumeRoleOutput: d.grant.output(out), SubjectType: SubjectType(a.NameIDFormat), Issuer: a.Issuer,
+			NameQualifier: src.qualifier, Subject: a.NameID, Audience: a.Recipient}
 	}
-	return audit.AssumeRoleWithSAMLEvent(s.auditCall(c, id, recipient), p, o, apiError(e))
+	return audit.AssumeRoleWithSAMLEvent(s.auditCall(c, id, accountOf(req.RoleARN.v)), p, o, apiError(e))
+}
+
+// tagMap is tags as a map, nil for none (audit's principalTags).
+func tagMap(tags []idp.Tag) map[string]string {
+	if len(tags) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(tags))
+	for _, t := range tags {
+		m[t.Key] = t.Value
+	}
+	return m
+}
+
+// accountOf is the account of an ARN, "" when it is not an ARN.
+func accountOf(arn string) string {
+	a, err := idp.ParseARN(arn)
+	if err != nil {
+		return ""
+	}
+	return a.Account()
 }
 
 func firstOf(v []string) string {
@@ -509,11 +479,8 @@ func (s *Service) denySAML(c *call, reason string, attrs ...any) *Error {
 // arn:aws:iam::123456789012:saml-provider/idpbridge (a role's path is
 // kept), or the ARN itself when it is not of that type.
 func describeARN(arn, typ string) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) == 6 {
-		if name, ok := strings.CutPrefix(parts[5], typ+"/"); ok && name != "" {
-			return "named " + name + " in account " + parts[4]
-		}
+	if a, err := idp.ParseARN(arn); err == nil && a.ResourceType() == typ && a.ResourceID() != "" {
+		return "named " + a.ResourceID() + " in account " + a.Account()
 	}
 	return arn
 }

@@ -105,13 +105,22 @@ type call struct {
 	userAgent    string
 	secure       bool
 	signedRegion string
+	// idErr is the first failure of the randomness drawing audit record
+	// IDs (newID).
+	idErr error
 }
 
 // ServeHTTP serves the Query API: POST with a form body (at most
 // MaxBodyBytes) or GET with a query string. Every response is XML.
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &call{r: r, now: s.now().UTC(), userAgent: r.UserAgent(), secure: r.TLS != nil, sourceIP: s.clientIP(r)}
-	c.requestID = s.newID()
+	id, e := s.requestID()
+	if e != nil {
+		s.log.Error("sts: internal failure", "err", e)
+		writeError(w, "", e)
+		return
+	}
+	c.requestID = id
 	defer func() {
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {
@@ -214,12 +223,27 @@ func (s *Service) clientIP(r *http.Request) string {
 	return clientaddr.String(r, s.proxies)
 }
 
-func (s *Service) newID() string {
+// requestID draws the ID of a new request from the injected randomness;
+// if it fails, the request fails with InternalFailure.
+func (s *Service) requestID() (string, *Error) {
 	id, err := audit.NewUUID(s.rand)
 	if err != nil {
-		// The random source failed: fall back to the time, still unique
-		// enough to correlate logs.
-		return fmt.Sprintf("00000000-0000-4000-8000-%012x", s.now().UnixNano()&0xffffffffffff)
+		return "", internal(fmt.Errorf("request ID: %w", err))
+	}
+	return id, nil
+}
+
+// newID draws an ID for an audit record of c. If the randomness fails it
+// returns "" and c remembers the failure: the call's records are then not
+// written, and a call that would issue credentials fails (no credentials
+// exist without their record).
+func (s *Service) newID(c *call) string {
+	id, err := audit.NewUUID(s.rand)
+	if err != nil {
+		if c.idErr == nil {
+			c.idErr = fmt.Errorf("audit record ID: %w", err)
+		}
+		return ""
 	}
 	return id
 }
@@ -246,7 +270,7 @@ func (s *Service) requestContext(c *call, who *caller) policy.Context {
 // auditCall is the envelope of the audit record of c.
 func (s *Service) auditCall(c *call, id audit.UserIdentity, recipient string) audit.Call {
 	return audit.Call{
-		EventID:          s.newID(),
+		EventID:          s.newID(c),
 		RequestID:        c.requestID,
 		Time:             c.now,
 		Region:           s.dir.Region,
@@ -268,6 +292,10 @@ func (s *Service) record(ctx context.Context, c *call, recs ...audit.Record) {
 			return
 		}
 	}
+	if c.idErr != nil {
+		s.log.Error("sts: audit record not written", "request_id", c.requestID, "action", c.action, "err", c.idErr)
+		return
+	}
 	err := s.store.InTx(ctx, func(tx store.Tx) error { return s.trail.Append(ctx, tx, recs...) })
 	if err != nil {
 		s.log.Error("sts: audit record not written", "request_id", c.requestID, "action", c.action, "err", err)
@@ -276,7 +304,10 @@ func (s *Service) record(ctx context.Context, c *call, recs ...audit.Record) {
 
 // recordOrFail writes audit records of a call that issues nothing (such as
 // GetCallerIdentity); a failure fails the call.
-func (s *Service) recordOrFail(ctx context.Context, recs ...audit.Record) *Error {
+func (s *Service) recordOrFail(ctx context.Context, c *call, recs ...audit.Record) *Error {
+	if c.idErr != nil {
+		return internal(c.idErr)
+	}
 	if err := s.store.InTx(ctx, func(tx store.Tx) error { return s.trail.Append(ctx, tx, recs...) }); err != nil {
 		return internal(fmt.Errorf("audit: %w", err))
 	}
@@ -316,13 +347,4 @@ func apiError(e *Error) *audit.APIError {
 		return nil
 	}
 	return &audit.APIError{Code: e.Code, Message: e.Message}
-}
-
-// Revoke revokes the session with the given access key ID at the current
-// time, and every live session chained from it: from then on every replica
-// refuses their credentials. store.ErrNotFound when there is no such
-// session.
-func (s *Service) Revoke(ctx context.Context, accessKeyID string) error {
-	_, err := s.store.RevokeSTSSessionChain(ctx, accessKeyID, s.now().UTC())
-	return err
 }

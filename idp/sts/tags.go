@@ -5,6 +5,8 @@ import (
 	"compress/flate"
 	"fmt"
 	"strings"
+
+	"idpbridge/idp"
 )
 
 // Session tag rules (STS-SPEC §3, §4d, §5).
@@ -13,7 +15,7 @@ import (
 // transitive tag keys of a request: keys unique regardless of case, no
 // reserved "aws:" prefix, every transitive key among the tags, and no
 // transitive key that the calling session already passes on.
-func checkRequestTags(tags []Tag, transitive []string, inheritedTransitive []string) *Error {
+func checkRequestTags(tags []idp.Tag, transitive []string, inheritedTransitive []string) *Error {
 	seen := map[string]bool{}
 	for _, t := range tags {
 		k := strings.ToLower(t.Key)
@@ -50,7 +52,7 @@ const msgInheritedTagConflict = "The tag key '%s' can't be set because it confli
 // inherited transitive tag cannot be replaced down the chain (AWS: "If you
 // pass a session tag with the same key as an inherited tag, the operation
 // fails"). The message is UNCONF.
-func checkInheritedTags(tags, inherited []Tag) *Error {
+func checkInheritedTags(tags, inherited []idp.Tag) *Error {
 	for _, t := range tags {
 		for _, it := range inherited {
 			if strings.EqualFold(t.Key, it.Key) {
@@ -64,8 +66,8 @@ func checkInheritedTags(tags, inherited []Tag) *Error {
 // mergeTags merges tag lists in order, a later key replacing an earlier one
 // regardless of case (the later spelling wins); the order of first
 // appearance is kept.
-func mergeTags(lists ...[]Tag) []Tag {
-	var out []Tag
+func mergeTags(lists ...[]idp.Tag) []idp.Tag {
+	var out []idp.Tag
 	index := map[string]int{}
 	for _, l := range lists {
 		for _, t := range l {
@@ -82,8 +84,8 @@ func mergeTags(lists ...[]Tag) []Tag {
 }
 
 // transitiveTags returns the tags of a session whose keys it passes on.
-func transitiveTags(tags []Tag, keys []string) []Tag {
-	var out []Tag
+func transitiveTags(tags []idp.Tag, keys []string) []idp.Tag {
+	var out []idp.Tag
 	for _, t := range tags {
 		for _, k := range keys {
 			if strings.EqualFold(t.Key, k) {
@@ -120,7 +122,7 @@ const packedLimit = 2048
 // the policy text and the ARNs, and counts every tag as its key and value
 // plus two bytes, so that a request within AWS's plain-text limits can
 // still fail, as it can with AWS.
-func packedSize(policyText string, policyARNs []string, tags []Tag) (percent int, tagShare bool) {
+func packedSize(policyText string, policyARNs []string, tags []idp.Tag) (percent int, tagShare bool) {
 	n := 0
 	if policyText != "" || len(policyARNs) > 0 {
 		var buf bytes.Buffer

@@ -9,16 +9,18 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+
+	"idpbridge/idp"
 )
 
 func TestMergeTags(t *testing.T) {
 	t.Parallel()
-	got := mergeTags([]Tag{{"Team", "a"}, {"Star", "3"}}, []Tag{{"star", "1"}}, []Tag{{"TEAM", "b"}, {"New", "n"}})
-	want := []Tag{{"TEAM", "b"}, {"star", "1"}, {"New", "n"}}
+	got := mergeTags([]idp.Tag{{Key: "Team", Value: "a"}, {Key: "Star", Value: "3"}}, []idp.Tag{{Key: "star", Value: "1"}}, []idp.Tag{{Key: "TEAM", Value: "b"}, {Key: "New", Value: "n"}})
+	want := []idp.Tag{{Key: "TEAM", Value: "b"}, {Key: "star", Value: "1"}, {Key: "New", Value: "n"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("mergeTags = %v, want %v", got, want)
 	}
-	if got := transitiveTags([]Tag{{"A", "1"}, {"b", "2"}, {"C", "3"}}, []string{"B", "a"}); !reflect.DeepEqual(got, []Tag{{"A", "1"}, {"b", "2"}}) {
+	if got := transitiveTags([]idp.Tag{{Key: "A", Value: "1"}, {Key: "b", Value: "2"}, {Key: "C", Value: "3"}}, []string{"B", "a"}); !reflect.DeepEqual(got, []idp.Tag{{Key: "A", Value: "1"}, {Key: "b", Value: "2"}}) {
 		t.Fatalf("transitiveTags = %v", got)
 	}
 	if got := unionKeys([]string{"Star"}, []string{"star", "Heart"}); !reflect.DeepEqual(got, []string{"Star", "Heart"}) {

@@ -13,7 +13,7 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 
-	"idpbridge/attributes"
+	"idpbridge/idp"
 	"idpbridge/idp/audit"
 	"idpbridge/idp/policy"
 )
@@ -47,43 +47,15 @@ const tokenClockSkew = 0 * time.Second
 // the stronger RSA, RSA-PSS and ECDSA ones go-oidc supports (UNCONF).
 var signingAlgs = []string{oidc.RS256, oidc.RS384, oidc.RS512, oidc.PS256, oidc.PS384, oidc.PS512, oidc.ES256, oidc.ES384, oidc.ES512}
 
-// webState is what is known of a call as it proceeds, for its record.
-type webState struct {
-	req        webIdentityRequest
-	issuer     string
-	audience   string
-	subject    string
-	source     string
-	tags       []Tag
-	transitive []string
-	provider   *OIDCProvider
-	duration   int
-}
-
 func (s *Service) webIdentityCall(ctx context.Context, c *call) (any, *Error) {
-	st := &webState{req: decodeWebIdentity(c.params)}
-	g, e := s.planWebIdentity(ctx, c, st)
-	if e != nil {
-		s.record(ctx, c, s.webRecord(c, st, nil, nil, e))
-		return nil, e
-	}
-	out, e := s.mint(ctx, c, g, func(i *issued) []audit.Record {
-		return []audit.Record{s.webRecord(c, st, g, i, nil)}
-	})
+	src := &webSource{req: decodeWebIdentity(c.params)}
+	d, out, e := s.run(ctx, c, src, nil)
 	if e != nil {
 		return nil, e
 	}
-	s.log.Info("sts: AssumeRoleWithWebIdentity", "request_id", c.requestID, "provider", st.provider.ARN, "subject", st.subject,
-		"role", g.role.ARN, "session", g.sessionName, "source_identity", g.sourceIdentity, "access_key_id", out.accessKeyID)
-	return &AssumeRoleWithWebIdentityResult{
-		SubjectFromWebIdentityToken: st.subject,
-		Audience:                    st.audience,
-		AssumedRoleUser:             out.assumedRoleUser(),
-		Credentials:                 out.credentials(),
-		SourceIdentity:              g.sourceIdentity,
-		PackedPolicySize:            g.packedSize(),
-		Provider:                    st.issuer,
-	}, nil
+	sess := &WebIdentitySession{Session: newSession(c, d.grant, out), Provider: src.issuer, Audience: src.audience,
+		Subject: src.subject}
+	return sess.xml(), nil
 }
 
 // tokenClaims are the claims read from a verified token (the time claims
@@ -95,14 +67,31 @@ type tokenClaims struct {
 	Tags           json.RawMessage `json:"https://aws.amazon.com/tags"`
 }
 
-// planWebIdentity validates a call and its token, authorizes it against the
-// role's trust policy and returns what to issue (STS-SPEC §5).
-func (s *Service) planWebIdentity(ctx context.Context, c *call, st *webState) (*grant, *Error) {
-	req := st.req
-	v := &validation{}
-	if v.required(req.RoleARN, "roleArn") {
-		v.check(req.RoleARN.v, "roleArn", arnType)
+// webSource is an AssumeRoleWithWebIdentity call: its principal is the
+// OIDC provider that signed the token, its source identity and tags are
+// the token's claims.
+type webSource struct {
+	req      webIdentityRequest
+	issuer   string
+	audience string
+	subject  string
+	provider *OIDCProvider
+	p        *principal
+}
+
+var _ source = (*webSource)(nil)
+
+func (w *webSource) action() string                                         { return actAssumeRoleWithWebID }
+func (w *webSource) base() *baseRequest                                     { return &w.req.baseRequest }
+func (w *webSource) otherARNs() []string                                    { return nil }
+func (w *webSource) requestTags() ([]idp.Tag, []string)                     { return nil, nil }
+func (w *webSource) limit(_ *call, d time.Duration) (time.Duration, *Error) { return d, nil }
+
+func (w *webSource) validateOwn(v *validation, first bool) {
+	if !first {
+		return
 	}
+	req := w.req
 	if v.required(req.RoleSessionName, "roleSessionName") {
 		v.check(req.RoleSessionName.v, "roleSessionName", roleSessionNameType)
 	}
@@ -110,158 +99,123 @@ func (s *Service) planWebIdentity(ctx context.Context, c *call, st *webState) (*
 		v.check(req.WebIdentityToken.v, "webIdentityToken", tokenType)
 	}
 	v.opt(req.ProviderID, "providerId", urlType)
-	v.policyARNs(req.PolicyARNs)
-	v.opt(req.Policy, "policy", policyType)
-	seconds := v.duration(req.DurationSeconds)
-	if e := v.err(); e != nil {
-		return nil, e
-	}
-	for _, a := range append([]string{req.RoleARN.v}, req.PolicyARNs...) {
-		if !validArn(a) {
-			return nil, arnInvalid(a)
-		}
-	}
-	if req.Policy.set {
-		if e := checkSessionPolicy(req.Policy.v); e != nil {
-			return nil, e
-		}
-	}
+}
 
-	// 1. The issuer must be a provider registered in the role's account.
-	iss, unverified, ok := peekToken(req.WebIdentityToken.v)
-	if !ok {
-		return nil, invalidIdentityToken(msgNotAJWT)
-	}
-	account := strings.SplitN(req.RoleARN.v, ":", 6)[4]
-	provider, ok := s.dir.OIDCProviderFor(account, iss)
-	if !ok {
-		return nil, invalidIdentityToken("No OpenIDConnect provider found in your account for " + printable(iss, 512))
-	}
-	st.provider, st.issuer = provider, iss
-	// Time claims that are not numbers are refused before the keys are
-	// asked for, so that such a token never causes a key refresh.
-	if _, ok := readTimeClaims(unverified); !ok {
-		return nil, invalidIdentityToken(msgTimeClaims)
-	}
+func (w *webSource) denied(string, string, *Role, verdict) *Error {
+	return forbidden(CodeAccessDenied, msgWebNotAuthorized)
+}
 
-	// 2. The signature, with the provider's keys.
-	payload, e := s.verifyToken(ctx, c, provider, iss, req.WebIdentityToken.v)
+// establish verifies the token (STS-SPEC §5 steps 1-4) and reads its
+// claims.
+func (w *webSource) establish(ctx context.Context, s *Service, c *call) (*principal, *Error) {
+	claims, amr, e := w.verify(ctx, s, c)
 	if e != nil {
 		return nil, e
 	}
-	var claims tokenClaims
-	var aud struct {
-		Aud json.RawMessage `json:"aud"`
-	}
-	if json.Unmarshal(payload, &claims) != nil || json.Unmarshal(payload, &aud) != nil {
-		return nil, invalidIdentityToken(msgNotAJWT)
-	}
-	times, ok := readTimeClaims(payload)
-	if !ok {
-		return nil, invalidIdentityToken(msgTimeClaims)
-	}
-	st.subject = claims.Sub
-
-	// 3. The audience.
-	auds := stringOrList(aud.Aud)
-	for _, a := range auds {
-		if slices.Contains(provider.ClientIDs, a) {
-			st.audience = a
-			break
-		}
-	}
-	if st.audience == "" {
-		return nil, invalidIdentityToken(msgIncorrectAud)
-	}
-
-	// 4. Expiry and not-before, with the same skew.
-	skew := int64(tokenClockSkew / time.Second)
-	if now := c.now.Unix(); now >= times.exp+skew {
-		return nil, sender(CodeExpiredTokenException, fmt.Sprintf(
-			"Token expired: current date/time %d must be before the expiration date/time%d", now, times.exp))
-	}
-	if now := c.now.Unix(); times.nbf != nil && now+skew < *times.nbf {
-		return nil, invalidIdentityToken(fmt.Sprintf(
-			"Token not yet valid: current date/time %d must not be before the not-before date/time %d", now, *times.nbf))
-	}
-	if st.subject == "" {
-		return nil, invalidIdentityToken(msgNoSubject)
-	}
+	p := &principal{sessionName: w.req.RoleSessionName.v, webIdentity: true}
+	w.p = p
 	if len(claims.SourceIdentity) > 0 {
 		var si string
-		if json.Unmarshal(claims.SourceIdentity, &si) != nil || attributes.ValidSourceIdentity(si) != nil {
+		if json.Unmarshal(claims.SourceIdentity, &si) != nil || idp.ValidSourceIdentity(si) != nil {
 			return nil, invalidIdentityToken(msgTokenSourceID)
 		}
-		st.source = si
+		p.sourceIdentity, p.passed = si, true
 	}
 	if len(claims.Tags) > 0 {
 		tags, transitive, ok := tokenTags(claims.Tags)
 		if !ok {
 			return nil, invalidIdentityToken(msgTokenTags)
 		}
-		st.tags, st.transitive = tags, transitive
+		p.tags, p.transitive = tags, transitive
 	}
-	if e := checkRequestTags(st.tags, st.transitive, nil); e != nil {
-		return nil, e
+	provider := w.provider
+	p.provider, p.arn = provider.ARN, provider.ARN
+	p.who = &policy.Principal{Kind: policy.Federated, Account: provider.Account, ARN: provider.ARN}
+	p.logAttrs = []any{"provider", provider.ARN, "subject", w.subject}
+	p.context = func(ctx policy.Context) {
+		ctx.Set(provider.Name+":aud", w.audience)
+		ctx.Set(provider.Name+":sub", w.subject)
+		if len(amr) > 0 {
+			ctx.Set(provider.Name+":amr", amr...)
+		}
+		ctx.Set("aws:FederatedProvider", provider.ARN)
 	}
+	return p, nil
+}
 
-	// 5. The trust policy, for the provider as principal.
-	role, _ := s.dir.RoleByARN(req.RoleARN.v)
-	pctx := s.requestContext(c, nil)
-	pctx.Set(provider.Name+":aud", st.audience)
-	pctx.Set(provider.Name+":sub", st.subject)
-	if amr := stringOrList(claims.AMR); len(amr) > 0 {
-		pctx.Set(provider.Name+":amr", amr...)
+// verify finds the token's provider in the role's account, checks the
+// signature with its keys, the audience, expiry and not-before and the
+// subject, and returns the claims and the amr values.
+func (w *webSource) verify(ctx context.Context, s *Service, c *call) (*tokenClaims, []string, *Error) {
+	// 1. The issuer must be a provider registered in the role's account.
+	iss, unverified, ok := peekToken(w.req.WebIdentityToken.v)
+	if !ok {
+		return nil, nil, invalidIdentityToken(msgNotAJWT)
 	}
-	pctx.Set("aws:FederatedProvider", provider.ARN)
-	pctx.Set("sts:RoleSessionName", req.RoleSessionName.v)
-	if st.source != "" {
-		pctx.Set("sts:SourceIdentity", st.source)
+	provider, ok := s.dir.OIDCProviderFor(accountOf(w.req.RoleARN.v), iss)
+	if !ok {
+		return nil, nil, invalidIdentityToken("No OpenIDConnect provider found in your account for " + printable(iss, 512))
 	}
-	tagContext(pctx, st.tags, st.transitive)
-	if role != nil {
-		for _, t := range role.Tags {
-			pctx.Set("aws:ResourceTag/"+t.Key, t.Value)
+	w.provider, w.issuer = provider, iss
+	// Time claims that are not numbers are refused before the keys are
+	// asked for, so that such a token never causes a key refresh.
+	if _, ok := readTimeClaims(unverified); !ok {
+		return nil, nil, invalidIdentityToken(msgTimeClaims)
+	}
+	// 2. The signature, with the provider's keys.
+	payload, e := s.verifyToken(ctx, c, provider, iss, w.req.WebIdentityToken.v)
+	if e != nil {
+		return nil, nil, e
+	}
+	var claims tokenClaims
+	var aud struct {
+		Aud json.RawMessage `json:"aud"`
+	}
+	if json.Unmarshal(payload, &claims) != nil || json.Unmarshal(payload, &aud) != nil {
+		return nil, nil, invalidIdentityToken(msgNotAJWT)
+	}
+	times, ok := readTimeClaims(payload)
+	if !ok {
+		return nil, nil, invalidIdentityToken(msgTimeClaims)
+	}
+	w.subject = claims.Sub
+	// 3. The audience.
+	for _, a := range stringOrList(aud.Aud) {
+		if slices.Contains(provider.ClientIDs, a) {
+			w.audience = a
+			break
 		}
 	}
-	principal := &policy.Principal{Kind: policy.Federated, Account: provider.Account, ARN: provider.ARN}
-	for _, action := range requiredActions(actAssumeRoleWithWebID, st.source != "", len(st.tags) > 0) {
-		vd := authorizeFederated(principal, role, action, pctx)
-		if !vd.allowed {
-			s.log.Info("sts: access denied", "request_id", c.requestID, "provider", provider.ARN, "subject", st.subject,
-				"role", req.RoleARN.v, "action", action, "decision", vd.explain())
-			return nil, forbidden(CodeAccessDenied, msgWebNotAuthorized)
-		}
+	if w.audience == "" {
+		return nil, nil, invalidIdentityToken(msgIncorrectAud)
 	}
+	// 4. Expiry and not-before, then the subject.
+	if e := checkTokenTimes(c.now, times); e != nil {
+		return nil, nil, e
+	}
+	if w.subject == "" {
+		return nil, nil, invalidIdentityToken(msgNoSubject)
+	}
+	return &claims, stringOrList(claims.AMR), nil
+}
 
-	// Duration.
-	d := time.Hour
-	if seconds != 0 {
-		d = time.Duration(seconds) * time.Second
+// checkTokenTimes refuses a token that expired or is not yet valid, with
+// the same skew both ways.
+func checkTokenTimes(at time.Time, times timeClaims) *Error {
+	skew := int64(tokenClockSkew / time.Second)
+	if now := at.Unix(); now >= times.exp+skew {
+		return sender(CodeExpiredTokenException, fmt.Sprintf(
+			"Token expired: current date/time %d must be before the expiration date/time%d", now, times.exp))
 	}
-	if d > role.MaxSessionDuration {
-		return nil, validationError(msgMaxSessionDuration)
+	if now := at.Unix(); times.nbf != nil && now+skew < *times.nbf {
+		return invalidIdentityToken(fmt.Sprintf(
+			"Token not yet valid: current date/time %d must not be before the not-before date/time %d", now, *times.nbf))
 	}
-	st.duration = int(d / time.Second)
-	packed, tagShare := packedSize(req.Policy.v, req.PolicyARNs, st.tags)
-	if e := checkPacked(packed, tagShare); e != nil {
-		return nil, e
-	}
-	return &grant{
-		role:              role,
-		sessionName:       req.RoleSessionName.v,
-		sourceIdentity:    st.source,
-		tags:              mergeTags(role.Tags, st.tags),
-		transitive:        st.transitive,
-		duration:          d,
-		policy:            req.Policy.v,
-		policyARNs:        req.PolicyARNs,
-		federatedProvider: provider.ARN,
-		webIdentity:       true,
-		callerARN:         provider.ARN,
-		packed:            packed,
-		packedShown:       req.Policy.set || len(req.PolicyARNs) > 0 || len(st.tags) > 0,
-	}, nil
+	return nil
+}
+
+func (w *webSource) records(s *Service, c *call, d *decision, out *issued, e *Error) []audit.Record {
+	return []audit.Record{s.webRecord(c, w, d, out, e)}
 }
 
 // verifyToken checks the token's signature with the provider's keys
@@ -401,12 +355,12 @@ func stringOrList(raw json.RawMessage) []string {
 }
 
 // tokenTags reads the https://aws.amazon.com/tags claim.
-func tokenTags(raw json.RawMessage) ([]Tag, []string, bool) {
+func tokenTags(raw json.RawMessage) ([]idp.Tag, []string, bool) {
 	var c struct {
 		PrincipalTags     map[string][]string `json:"principal_tags"`
 		TransitiveTagKeys []string            `json:"transitive_tag_keys"`
 	}
-	if json.Unmarshal(raw, &c) != nil || len(c.PrincipalTags) > attributes.MaxPrincipalTags {
+	if json.Unmarshal(raw, &c) != nil || len(c.PrincipalTags) > idp.MaxPrincipalTags {
 		return nil, nil, false
 	}
 	keys := make([]string, 0, len(c.PrincipalTags))
@@ -414,16 +368,16 @@ func tokenTags(raw json.RawMessage) ([]Tag, []string, bool) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	var tags []Tag
+	var tags []idp.Tag
 	for _, k := range keys {
 		vals := c.PrincipalTags[k]
-		if len(vals) != 1 || attributes.ValidTagKey(k) != nil || attributes.ValidTagValue(vals[0]) != nil {
+		if len(vals) != 1 || idp.ValidTagKey(k) != nil || idp.ValidTagValue(vals[0]) != nil {
 			return nil, nil, false
 		}
-		tags = append(tags, Tag{Key: k, Value: vals[0]})
+		tags = append(tags, idp.Tag{Key: k, Value: vals[0]})
 	}
 	for _, k := range c.TransitiveTagKeys {
-		if attributes.ValidTagKey(k) != nil {
+		if idp.ValidTagKey(k) != nil {
 			return nil, nil, false
 		}
 	}
@@ -432,36 +386,28 @@ func tokenTags(raw json.RawMessage) ([]Tag, []string, bool) {
 
 // webRecord is the audit record of an AssumeRoleWithWebIdentity call: a
 // WebIdentityUser once the token was verified, Anonymous before.
-func (s *Service) webRecord(c *call, st *webState, g *grant, out *issued, e *Error) audit.Record {
-	req := st.req
+func (s *Service) webRecord(c *call, w *webSource, d *decision, out *issued, e *Error) audit.Record {
+	req := w.req
 	id := audit.Anonymous()
-	if st.audience != "" {
-		id = audit.WebIdentityUser(st.issuer, st.audience, st.subject)
+	if w.audience != "" {
+		id = audit.WebIdentityUser(w.issuer, w.audience, w.subject)
 	}
-	p := audit.WebIdentityParams{RoleARN: req.RoleARN.v, RoleSessionName: req.RoleSessionName.v, Policy: req.Policy.v,
-		SourceIdentity: st.source, TransitiveTagKeys: st.transitive}
+	p := audit.WebIdentityParams{RoleARN: req.RoleARN.v, RoleSessionName: req.RoleSessionName.v, Policy: req.Policy.v}
+	if pr := w.p; pr != nil {
+		p.SourceIdentity, p.TransitiveTagKeys, p.PrincipalTags = pr.sourceIdentity, pr.transitive, tagMap(pr.tags)
+	}
 	if n, err := strconv.Atoi(req.DurationSeconds.v); err == nil {
 		p.DurationSeconds = n
-	} else if st.duration != 0 {
-		p.DurationSeconds = st.duration
+	} else if d.duration != 0 {
+		p.DurationSeconds = int(d.duration / time.Second)
 	}
 	for _, a := range req.PolicyARNs {
 		p.PolicyARNs = append(p.PolicyARNs, audit.PolicyARN{ARN: a})
 	}
-	if len(st.tags) > 0 {
-		p.PrincipalTags = map[string]string{}
-		for _, t := range st.tags {
-			p.PrincipalTags[t.Key] = t.Value
-		}
-	}
-	recipient := ""
-	if parts := strings.SplitN(req.RoleARN.v, ":", 6); len(parts) == 6 {
-		recipient = parts[4]
-	}
 	var o *audit.WebIdentityOutput
-	if g != nil && out != nil {
-		o = &audit.WebIdentityOutput{AssumeRoleOutput: g.output(out), Provider: st.issuer,
-			SubjectFromWebIdentityToken: st.subject, Audience: st.audience}
+	if d.grant != nil && out != nil {
+		o = &audit.WebIdentityOutput{AssumeRoleOutput: d.grant.output(out), Provider: w.issuer,
+			SubjectFromWebIdentityToken: w.subject, Audience: w.audience}
 	}
-	return audit.AssumeRoleWithWebIdentityEvent(s.auditCall(c, id, recipient), p, o, apiError(e))
+	return audit.AssumeRoleWithWebIdentityEvent(s.auditCall(c, id, accountOf(req.RoleARN.v)), p, o, apiError(e))
 }

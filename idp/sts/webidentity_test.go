@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"idpbridge/idp"
 	"idpbridge/idp/audit"
 )
 
@@ -216,7 +217,7 @@ func TestVector11_AssumeRoleWithWebIdentity(t *testing.T) {
 		var res AssumeRoleWithWebIdentityResult
 		w.do(nil, webForm(webRoleARN, w.key.sign(t, c))).result(t, &res)
 		cl, err := w.svc.sealer.open(res.Credentials.SessionToken, res.Credentials.AccessKeyID)
-		if err != nil || len(cl.Tags) != 1 || cl.Tags[0] != (Tag{"Project", "Unicorn"}) || len(cl.TransitiveKeys) != 1 {
+		if err != nil || len(cl.Tags) != 1 || cl.Tags[0] != (idp.Tag{Key: "Project", Value: "Unicorn"}) || len(cl.TransitiveKeys) != 1 {
 			t.Fatalf("claims %+v, %v", cl, err)
 		}
 	})

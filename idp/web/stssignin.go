@@ -196,12 +196,8 @@ func (s *STSSignIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	user := s.signedIn(r)
-	peeked, pe := peekRoles(f.samlResponse)
-	if pe != nil {
-		ref := &signInRefusal{status: http.StatusBadRequest, title: pe.Title, message: pe.Message, reason: pe.Error()}
-		if pe.Detail != "" {
-			ref.details = []string{pe.Detail}
-		}
+	peeked, ref := peekRoles(f.samlResponse)
+	if ref != nil {
 		s.refuse(w, client, ref)
 		return
 	}
@@ -343,12 +339,11 @@ type stsRoleChoice struct {
 
 func describeSTSRole(r attributes.Role) stsRoleChoice {
 	c := stsRoleChoice{Value: r.Value(), RoleARN: r.RoleARN, RoleName: r.RoleARN, ProviderName: r.ProviderARN}
-	if parts := strings.SplitN(r.RoleARN, ":", 6); len(parts) == 6 {
-		c.Account = parts[4]
-		c.RoleName = parts[5][strings.LastIndexByte(parts[5], '/')+1:]
+	if a, err := idp.ParseARN(r.RoleARN); err == nil {
+		c.Account, c.RoleName = a.Account(), a.ResourceName()
 	}
-	if i := strings.LastIndexByte(r.ProviderARN, '/'); i >= 0 {
-		c.ProviderName = r.ProviderARN[i+1:]
+	if a, err := idp.ParseARN(r.ProviderARN); err == nil {
+		c.ProviderName = a.ResourceName()
 	}
 	return c
 }
@@ -416,31 +411,28 @@ func (s *STSSignIn) assume(w http.ResponseWriter, r *http.Request, client, user,
 		s.refuse(w, client, ref)
 		return
 	}
-	res := sess.Result
 	desc := describeSTSRole(role)
+	creds := sess.Credentials
 	data := stsSessionPage{
 		User:            user,
 		RoleARN:         role.RoleARN,
 		RoleName:        desc.RoleName,
-		AssumedRoleARN:  res.AssumedRoleUser.Arn,
-		SourceIdentity:  res.SourceIdentity,
-		SessionName:     res.AssumedRoleUser.Arn[strings.LastIndexByte(res.AssumedRoleUser.Arn, '/')+1:],
-		Expiration:      res.Credentials.Expiration,
+		AssumedRoleARN:  sess.AssumedRole.ARN,
+		SourceIdentity:  sess.SourceIdentity,
+		SessionName:     sess.AssumedRole.SessionName,
+		Expiration:      creds.Expires.UTC().Format(time.RFC3339),
+		ExpiresIn:       expiresIn(creds.Expires.Sub(s.opt.Now())),
 		RequestID:       sess.RequestID,
-		AccessKeyID:     res.Credentials.AccessKeyID,
-		SecretAccessKey: res.Credentials.SecretAccessKey,
-		SessionToken:    res.Credentials.SessionToken,
+		AccessKeyID:     creds.AccessKeyID,
+		SecretAccessKey: creds.SecretAccessKey,
+		SessionToken:    creds.SessionToken,
 		Profile:         STSSignInProfile,
 		Endpoint:        s.endpoint,
 		Region:          s.opt.Region,
 	}
-	if exp, err := time.Parse(time.RFC3339, res.Credentials.Expiration); err == nil {
-		data.Expiration = exp.UTC().Format(time.RFC3339)
-		data.ExpiresIn = expiresIn(exp.Sub(s.opt.Now()))
-	}
 	s.log.Info("sts sign-in: credentials issued", "request_id", sess.RequestID, "role", role.RoleARN,
-		"provider", role.ProviderARN, "session", data.SessionName, "source_identity", res.SourceIdentity,
-		"access_key_id", res.Credentials.AccessKeyID, "expiration", data.Expiration, "client", client)
+		"provider", role.ProviderARN, "session", data.SessionName, "source_identity", sess.SourceIdentity,
+		"access_key_id", creds.AccessKeyID, "expiration", data.Expiration, "client", client)
 	if err := s.opt.Pages.Render(w, http.StatusOK, "sts_session", data); err != nil {
 		s.log.Error("render sts_session", "err", err)
 	}

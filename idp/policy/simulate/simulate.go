@@ -278,11 +278,11 @@ func ParsePrincipal(s string) (*policy.Principal, error) {
 		}
 		return &policy.Principal{Kind: policy.Federated, ARN: s}, nil
 	}
-	parts := strings.SplitN(s, ":", 6)
-	if len(parts) != 6 || !strings.HasPrefix(parts[1], "aws") || parts[3] != "" {
+	a, err := idp.ParseARN(s)
+	if err != nil || !strings.HasPrefix(a.Partition(), "aws") || a.Region() != "" {
 		return nil, bad("want arn:aws:iam::ACCOUNT:... or arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION")
 	}
-	partition, service, account, res := parts[1], parts[2], parts[4], parts[5]
+	partition, service, account, res := a.Partition(), a.Service(), a.Account(), a.Resource()
 	if !idp.IsAccountID(account) {
 		return nil, bad("the account must be 12 digits")
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"idpbridge/idp"
 	"idpbridge/idp/store"
 	"idpbridge/idp/store/postgres"
 	"idpbridge/idp/store/postgres/pgtest"
@@ -40,7 +41,7 @@ var batchT0 = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 func batchSession(key string) store.STSSession {
 	return store.STSSession{AccessKeyID: key, AccountID: "123456789012", RoleARN: "arn:aws:iam::123456789012:role/R",
 		SessionName: "s", TokenSHA256: make([]byte, 32), IssuedAt: batchT0, ExpiresAt: batchT0.Add(time.Hour),
-		Tags: []store.STSTag{{Key: "k", Value: "v"}}}
+		Tags: []idp.Tag{{Key: "k", Value: "v"}}}
 }
 
 func batchEvent(id string) store.AuditEvent {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"idpbridge/idp"
 	"idpbridge/idp/store"
 )
 
@@ -208,7 +209,7 @@ func (o ops) DeleteExpiredSAMLAssertions(ctx context.Context, now time.Time) (in
 func encodeSTSTags(s store.STSSession) (tags, keys string, err error) {
 	t := s.Tags
 	if t == nil {
-		t = []store.STSTag{}
+		t = []idp.Tag{}
 	}
 	k := s.TransitiveTagKeys
 	if k == nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"idpbridge/idp"
 	"idpbridge/idp/store"
 )
 
@@ -51,7 +52,7 @@ func stsSession(akid string, issued time.Time) store.STSSession {
 		RoleARN:           "arn:aws:iam::111111111111:role/CriticalRole",
 		SessionName:       "Saanvi",
 		SourceIdentity:    "Saanvi",
-		Tags:              []store.STSTag{{Key: "Project", Value: "Unicorn"}, {Key: "Département", Value: "Ingénierie"}},
+		Tags:              []idp.Tag{{Key: "Project", Value: "Unicorn"}, {Key: "Département", Value: "Ingénierie"}},
 		TransitiveTagKeys: []string{"Project"},
 		CallerARN:         "arn:aws:iam::111111111111:saml-provider/idpbridge",
 		TokenSHA256:       sum[:],

@@ -645,6 +645,9 @@ func (r *reader) startTag() error {
 	var rl *rule
 	if parent == nil {
 		if n.space != r.root0.space || local != r.root0.local {
+			if r.root0.rule == wireResponseRule {
+				return &notResponseError{n.space, local}
+			}
 			return fmt.Errorf("root element is {%s}%s, not a %s", n.space, local, r.root0.name)
 		}
 		rl = r.root0.rule

@@ -1,4 +1,4 @@
-package attributes
+package idp
 
 import (
 	"strings"
@@ -148,8 +148,8 @@ func TestQuote(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := quote(tc.in); got != tc.want {
-				t.Errorf("quote(%q) = %s, want %s", tc.in, got, tc.want)
+			if got := Quote(tc.in); got != tc.want {
+				t.Errorf("Quote(%q) = %s, want %s", tc.in, got, tc.want)
 			}
 		})
 	}
