@@ -47,6 +47,11 @@ func (m *Main) wireSTS(ctx context.Context, cfg *Config, srv *web.Server, s stor
 	if err != nil {
 		return nil, err
 	}
+	// The SAML providers' private_keys, sealed in the store; the STS
+	// decrypts with the sealed copies.
+	if err := sts.UseSealedDecryptionKeys(ctx, dir, s, kek, m.Rand, m.Now(), log); err != nil {
+		return nil, fmt.Errorf("sts: %w", err)
+	}
 	var proxies []netip.Prefix
 	for _, p := range cfg.Server.TrustedProxies {
 		pr, err := parseProxy(p)

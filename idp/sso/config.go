@@ -48,6 +48,18 @@ import (
 // "assertion" for the aws preset (AWS sign-in accepts a signed Response or
 // a signed Assertion) and for builtin (the built-in STS verifies either),
 // and to "both" for any other provider, which satisfies every SP.
+//
+// Assertions are encrypted (signed, then encrypted into a
+// saml:EncryptedAssertion with AES-256-GCM and RSA-OAEP) for a provider
+// whose metadata publishes a key for encryption, or that has
+// EncryptionCert: an RSA certificate in PEM, inline or in a file, which
+// takes precedence over the metadata's. Encrypt: false turns encryption
+// off for the provider. AWS sign-in decrypts only when its IAM SAML
+// provider has a private key, and AWS's metadata for the aws preset
+// publishes no encryption key: the aws preset encrypts only when
+// encryption_cert is set (to the certificate of the private key added to
+// the IAM SAML provider). The builtin preset takes no encryption_cert: the
+// built-in sign-in endpoint reads the roles of the assertion it is posted.
 type ServiceProviderConfig struct {
 	Name            string   `yaml:"name"`
 	DisplayName     string   `yaml:"display_name,omitempty"`
@@ -63,6 +75,12 @@ type ServiceProviderConfig struct {
 	// Sign says what is signed: response, assertion or both. Default: the
 	// preset's (aws and builtin: assertion), both for other providers.
 	Sign string `yaml:"sign,omitempty"`
+	// EncryptionCert is the certificate to encrypt assertions to: PEM,
+	// inline or a file name.
+	EncryptionCert string `yaml:"encryption_cert,omitempty"`
+	// Encrypt: false sends assertions unencrypted even to a provider
+	// with an encryption key. Default true.
+	Encrypt *bool `yaml:"encrypt,omitempty"`
 }
 
 // Presets.
@@ -226,6 +244,11 @@ func ValidateConfig(sps []ServiceProviderConfig, mappings []attributes.MappingCo
 		if len(problems) > 0 {
 			continue
 		}
+		if r.encryptionCert != "" && opt.ReadFile != nil {
+			if _, err := loadEncryptionCert(opt.ReadFile, r); err != nil {
+				add(path+".encryption_cert", "%v", err)
+			}
+		}
 		entity := r.entityID
 		if r.metadataFile != "" && opt.ReadFile != nil {
 			md, err := loadMetadataFile(opt.ReadFile, r)
@@ -257,6 +280,11 @@ type resolved struct {
 	// sign is what the Response carries signed: SignResponse,
 	// SignAssertion or SignBoth.
 	sign string
+	// encrypt: assertions are encrypted when the provider has a key for
+	// it (encrypt, default true); encryptionCert is encryption_cert as
+	// configured.
+	encrypt        bool
+	encryptionCert string
 	// issuesCredentials: the provider is idpbridge's own STS sign-in,
 	// where an assertion becomes credentials at once.
 	issuesCredentials bool
@@ -308,11 +336,23 @@ func resolveConfig(sp ServiceProviderConfig, baseURL string) (resolved, idp.Conf
 	case !validSign(sp.Sign):
 		add("sign", "%q is not one of response, assertion, both", sp.Sign)
 	}
+	r.encrypt, r.encryptionCert = sp.Encrypt == nil || *sp.Encrypt, strings.TrimSpace(sp.EncryptionCert)
+	switch {
+	case r.encryptionCert != "" && !r.encrypt:
+		add("encryption_cert", "set, but encrypt is false: remove one of them")
+	case isPEM(r.encryptionCert):
+		if _, err := parseEncryptionCert([]byte(r.encryptionCert)); err != nil {
+			add("encryption_cert", "%v", err)
+		}
+	}
 	if r.displayName == "" {
 		r.displayName = sp.Name
 	}
 	own := base + BuiltinPath
 	r.issuesCredentials = sp.Preset == PresetBuiltin || sp.EntityID == own || sp.ACSURL == own
+	if r.issuesCredentials && r.encryptionCert != "" {
+		add("encryption_cert", "not for the built-in STS sign-in: it reads the assertion's roles to offer its role chooser, so it takes assertions in the clear (AssumeRoleWithSAML on the STS API decrypts)")
+	}
 
 	sources := 0
 	for _, s := range []string{sp.MetadataFile, sp.MetadataURL} {

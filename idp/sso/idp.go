@@ -262,6 +262,7 @@ func (p *IdP) samlIDP(ctx context.Context) (*saml.IdentityProvider, error) {
 		NameIDFormats:           []saml.NameIDFormat{saml.PersistentNameIDFormat},
 		LogoutBindings:          []string{saml.HTTPRedirectBinding, saml.HTTPPostBinding},
 		RejectSHA1Signatures:    true,
+		AssertionEncrypter:      assertionEncrypter(),
 		ResponseFormTemplate:    logoutFormTemplate,
 	}, nil
 }

@@ -3,6 +3,7 @@ package sso
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -63,6 +64,9 @@ func NewCatalog(sps []ServiceProviderConfig, mappings []attributes.MappingConfig
 	for _, sc := range sps {
 		r, _ := resolveConfig(sc, baseURL)
 		p := &provider{cfg: r, mapping: compiled[r.mapping]}
+		if isPEM(r.encryptionCert) {
+			p.encCert, _ = parseEncryptionCert([]byte(r.encryptionCert))
+		}
 		if r.metadataFile == "" && r.metadataURL == "" {
 			p.md = staticMetadata(r.entityID, r.acsURL)
 		}
@@ -89,6 +93,8 @@ func joinProblems(ps []string) string {
 type provider struct {
 	cfg     resolved
 	mapping *attributes.Mapping
+	// encCert is encryption_cert, once read.
+	encCert *x509.Certificate
 
 	mu     sync.Mutex
 	md     *saml.EntityDescriptor                 // of a metadata_file or built in; nil until loaded
@@ -246,6 +252,14 @@ const (
 func (g *registry) load(ctx context.Context) error {
 	var errs []error
 	for _, p := range g.sps {
+		if p.cfg.encryptionCert != "" && p.encCert == nil {
+			cert, err := loadEncryptionCert(g.readFile, p.cfg)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			p.encCert = cert
+		}
 		switch {
 		case p.cfg.metadataFile != "":
 			md, err := loadMetadataFile(g.readFile, p.cfg)
@@ -361,11 +375,11 @@ func (g *registry) byEntityID(ctx context.Context, entityID string) (*provider, 
 // of the provider with entity ID serviceProviderID, os.ErrNotExist for any
 // other.
 func (g *registry) GetServiceProvider(r *http.Request, serviceProviderID string) (*saml.EntityDescriptor, error) {
-	_, md, ok := g.byEntityID(r.Context(), serviceProviderID)
+	p, md, ok := g.byEntityID(r.Context(), serviceProviderID)
 	if !ok {
 		return nil, os.ErrNotExist
 	}
-	return md, nil
+	return p.forIdP(md), nil
 }
 
 var _ saml.ServiceProviderProvider = (*registry)(nil)

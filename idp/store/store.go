@@ -69,6 +69,7 @@ type Tx interface {
 type Ops interface {
 	UserStore
 	SigningKeyStore
+	SAMLProviderKeyStore
 	STSStore
 	WebSessionStore
 	AuditStore

@@ -82,11 +82,22 @@ type AccountConfig struct {
 // SAMLProviderConfig registers a SAML IdP under Name. Exactly one of
 // Metadata ("self": idpbridge's own IdP), MetadataFile and MetadataURL is
 // set.
+//
+// AssertionEncryption is AWS's AssertionEncryptionMode: "allowed" (the
+// default) accepts a plain or an encrypted assertion, "required" only an
+// encrypted one. PrivateKeys decrypt EncryptedAssertions: one RSA private
+// key, or two while rotating, each a PEM file (PKCS#1 or PKCS#8, at least
+// 2048 bits) or the key ID (16 hex digits, logged at start) of a key
+// imported before. serve imports every file into the database, sealed with
+// the key-encryption key like the signing keys; the STS decrypts with the
+// sealed copies. Without a private key an EncryptedAssertion is refused.
 type SAMLProviderConfig struct {
-	Name         string `yaml:"name"`
-	Metadata     string `yaml:"metadata,omitempty"`
-	MetadataFile string `yaml:"metadata_file,omitempty"`
-	MetadataURL  string `yaml:"metadata_url,omitempty"`
+	Name                string   `yaml:"name"`
+	Metadata            string   `yaml:"metadata,omitempty"`
+	MetadataFile        string   `yaml:"metadata_file,omitempty"`
+	MetadataURL         string   `yaml:"metadata_url,omitempty"`
+	AssertionEncryption string   `yaml:"assertion_encryption,omitempty"`
+	PrivateKeys         []string `yaml:"private_keys,omitempty"`
 }
 
 // OIDCProviderConfig registers an OpenID Connect issuer. URL is the issuer
@@ -415,6 +426,9 @@ func (b *builder) samlProvider(a *Account, pc *SAMLProviderConfig, path, base st
 		return
 	}
 	p := &SAMLProvider{Account: a.ID, Name: pc.Name, ARN: "arn:" + Partition + ":iam::" + a.ID + ":saml-provider/" + pc.Name}
+	if !b.samlEncryption(p, pc, path) {
+		return
+	}
 	switch {
 	case pc.Metadata != "":
 		if pc.Metadata != "self" {

@@ -78,6 +78,9 @@ type SAMLProvider struct {
 	// Metadata returns the IdP's entityID and signing certificates: the
 	// only keys an assertion may be verified with.
 	Metadata func(ctx context.Context) (SAMLMetadata, error)
+	// Encryption: the provider's assertion_encryption and private keys
+	// (samlkeys.go).
+	Encryption SAMLEncryption
 }
 
 // SAMLMetadata is what the STS trusts of a SAML IdP.

@@ -197,8 +197,13 @@ func (a *samlSource) verify(ctx context.Context, s *Service, c *call) *Error {
 	if err != nil {
 		return internal(fmt.Errorf("metadata of SAML provider %s: %w", provider.ARN, err))
 	}
+	decKeys, err := provider.decryptionKeys(ctx)
+	if err != nil {
+		return internal(err)
+	}
 	as, err := samlverify.Verify(ctx, a.req.SAMLAssertion.v,
-		samlverify.Provider{ARN: provider.ARN, EntityID: md.EntityID, Certs: md.Certs},
+		samlverify.Provider{ARN: provider.ARN, EntityID: md.EntityID, Certs: md.Certs,
+			DecryptionKeys: decKeys, RequireEncryption: provider.Encryption.Required},
 		samlverify.Options{Now: c.now, Recipients: s.dir.SAMLRecipients, Audiences: s.dir.SAMLRecipients,
 			Replay: ReplayCache{Store: s.store, Now: func() time.Time { return c.now }}})
 	if err != nil {

@@ -74,6 +74,7 @@ func runStore(t *testing.T, newStore NewStore) {
 		{"UserReadModifyWrite", testUserReadModifyWrite},
 		{"SigningKeys", testSigningKeys},
 		{"SigningKeyOneActive", testSigningKeyOneActive},
+		{"SAMLProviderKeys", testSAMLProviderKeys},
 		{"TxCommitRollback", testTxCommitRollback},
 		{"TxPanicRollsBack", testTxPanicRollsBack},
 		{"MigrateIdempotent", testMigrateIdempotent},

@@ -36,8 +36,8 @@
 //     SAML and XML-DSig elements a response to AWS has (shape.go), and
 //     only those are kept in the tree: one
 //     samlp:Response root with at most one Issuer and Signature, one
-//     Status and exactly one saml:Assertion; no Extensions, Advice,
-//     EncryptedAssertion (we do not decrypt), ds:Object, KeyName,
+//     Status and exactly one saml:Assertion or one saml:EncryptedAssertion
+//     (step 2b); no Extensions, Advice, ds:Object, KeyName,
 //     unknown conditions or any element or attribute not listed, each
 //     singleton at most once and in schema order; namespace-qualified
 //     attributes only where the schema allows them; prefixes start with
@@ -45,6 +45,21 @@
 //     attribute Name); IDs unique and NCName-like; times UTC
 //     xs:dateTime. Every signature-wrapping layout (XSW1-8, wrappers,
 //     same-ID clones, a second assertion) fails here.
+//     2b. An EncryptedAssertion (encrypted.go) is refused unless the
+//     provider has DecryptionKeys; a plain Assertion is refused when it
+//     has RequireEncryption. A signed Response is verified first, over the
+//     EncryptedAssertion as sent. Content encryption must be AES-GCM (CBC
+//     is refused before any key is used: no padding oracle) and key
+//     transport RSA-OAEP (PKCS#1 v1.5 is refused likewise); the key is
+//     only one of DecryptionKeys, never one a KeyInfo carries, and a
+//     RetrievalMethod may only name the EncryptedKey beside the
+//     EncryptedData. Every failure of the decryption itself gives one
+//     identical error. The plaintext is read by the same reader, as the
+//     Assertion, in the EncryptedAssertion's place and within the
+//     response's element and depth bounds; steps 3 to 6 then apply to it
+//     as to a plain one, so an EncryptedAssertion encrypted to our key by
+//     anyone proves nothing unless its Assertion (or the Response around
+//     it) carries a pinned key's signature.
 //  3. Each Signature (a direct child of the Response and/or the
 //     Assertion): exclusive c14n without comments; RSA-SHA256/384/512 or
 //     ECDSA-SHA256/384/512; exactly one Reference, "#" + the ID of the

@@ -38,13 +38,23 @@ func verifyTree(ctx context.Context, samlResponseB64 string, p Provider, opt Opt
 	if err != nil {
 		return nil, invalid("xml: %v", err), nil
 	}
+	usable, why := usableCerts(p.Certs, cfg.Now)
+	// A Response signature over an EncryptedAssertion covers it as sent:
+	// it is checked before the decrypted Assertion takes its place.
+	responsePlan, rej := openEncrypted(root, p, usable, why)
+	if rej != nil {
+		return nil, rej, nil
+	}
 	assertionEl := root.child("Assertion")
 
-	usable, why := usableCerts(p.Certs, cfg.Now)
 	var plans [2]*treePlan // Response, Assertion
 	for i, el := range []*xnode{root, assertionEl} {
 		sig := el.child("Signature")
 		if sig == nil {
+			continue
+		}
+		if i == 0 && responsePlan != nil {
+			plans[0] = responsePlan
 			continue
 		}
 		plan, err := checkTreeSignature(sig, el.attr("ID"), p.Certs, usable, why)
@@ -67,7 +77,7 @@ func verifyTree(ctx context.Context, samlResponseB64 string, p Provider, opt Opt
 	// The signatures, each over its element as read.
 	buf := make([]byte, 0, len(raw))
 	for i, el := range []*xnode{root, assertionEl} {
-		if plans[i] == nil {
+		if plans[i] == nil || i == 0 && responsePlan != nil {
 			continue
 		}
 		if buf, err = plans[i].verify(el, buf); err != nil {
@@ -100,6 +110,40 @@ func verifyTree(ctx context.Context, samlResponseB64 string, p Provider, opt Opt
 		return nil, reject(CodeInvalidIdentityToken, MsgReplay, "assertion %q of %q was already used", out.ID, out.Issuer), nil
 	}
 	return out, nil, nil
+}
+
+// openEncrypted enforces one Assertion or one EncryptedAssertion and
+// the provider's encryption mode, and replaces an EncryptedAssertion with
+// the Assertion it holds. When the Response is signed, its signature is
+// verified first, over the EncryptedAssertion, and returned.
+func openEncrypted(root *xnode, p Provider, usable []*x509.Certificate, why map[*x509.Certificate]string) (*treePlan, *Error) {
+	enc, plain := root.child("EncryptedAssertion"), root.child("Assertion")
+	switch {
+	case enc != nil && plain != nil:
+		return nil, reject(CodeInvalidIdentityToken, MsgEncryptedShape, "an Assertion beside an EncryptedAssertion")
+	case enc == nil && plain == nil:
+		return nil, invalid("xml: Response: missing Assertion")
+	case enc == nil && p.RequireEncryption:
+		return nil, reject(CodeInvalidIdentityToken, MsgEncryptionRequired, "a plain Assertion, and %s requires encryption", p.ARN)
+	case enc == nil:
+		return nil, nil
+	case len(p.DecryptionKeys) == 0:
+		return nil, reject(CodeInvalidIdentityToken, MsgNoDecryptionKey, "an EncryptedAssertion, and %s has no private key", p.ARN)
+	}
+	var plan *treePlan
+	if sig := root.child("Signature"); sig != nil {
+		var err error
+		if plan, err = checkTreeSignature(sig, root.attr("ID"), p.Certs, usable, why); err == nil {
+			_, err = plan.verify(root, nil)
+		}
+		if err != nil {
+			return nil, invalid("signature on %s: %v", root.local, err)
+		}
+	}
+	if rej := decryptInto(root, p); rej != nil {
+		return nil, rej
+	}
+	return plan, nil
 }
 
 func treeResponse(el *xnode) responseFields {

@@ -137,17 +137,38 @@ type reader struct {
 	inScope  int
 	ids      map[string]bool
 	slab     []xnode
+	// root is what the root element must be; outer the namespace
+	// bindings in scope around it and depth0 its depth (a decrypted
+	// Assertion read in the place of its EncryptedAssertion).
+	root0  rootSpec
+	outer  *nsBinding
+	depth0 int
 }
+
+// rootSpec is the root element a reader accepts.
+type rootSpec struct {
+	space, local, name string
+	rule               *rule
+}
+
+var responseRoot = rootSpec{nsProtocol, "Response", "samlp:Response", wireResponseRule}
 
 var errEOF = errors.New("unexpected end of document")
 
 // readStrict reads doc into a tree, or says why it does not fit the
 // strict profile.
 func readStrict(doc []byte) (*xnode, error) {
+	return readRooted(doc, responseRoot, nil, 0, 0)
+}
+
+// readRooted reads doc whose root must be root, read as if in scope
+// outer at depth depth0, after elements0 elements.
+func readRooted(doc []byte, root rootSpec, outer *nsBinding, depth0, elements0 int) (*xnode, error) {
 	if !utf8.Valid(doc) {
 		return nil, errors.New("not UTF-8")
 	}
-	r := &reader{s: string(doc), ids: make(map[string]bool, 8), stack: make([]frame, 0, MaxDepth)}
+	r := &reader{s: string(doc), ids: make(map[string]bool, 8), stack: make([]frame, 0, MaxDepth),
+		root0: root, outer: outer, depth0: depth0, elements: elements0}
 	if err := r.document(); err != nil {
 		return nil, err
 	}
@@ -517,7 +538,7 @@ func (r *reader) startTag() error {
 	if r.elements > MaxElements {
 		return errors.New("too many elements")
 	}
-	if len(r.stack)+1 > MaxDepth {
+	if r.depth0+len(r.stack)+1 > MaxDepth {
 		return errors.New("elements nested too deep")
 	}
 	n := r.newNode()
@@ -602,7 +623,7 @@ func (r *reader) startTag() error {
 	}
 
 	var parent *frame
-	var outer *nsBinding
+	outer := r.outer
 	if len(r.stack) > 0 {
 		parent = r.top()
 		outer = parent.n.scope
@@ -623,10 +644,13 @@ func (r *reader) startTag() error {
 	// Where it may stand.
 	var rl *rule
 	if parent == nil {
-		if n.space != nsProtocol || local != "Response" {
-			return &notResponseError{n.space, local}
+		if n.space != r.root0.space || local != r.root0.local {
+			if r.root0.rule == wireResponseRule {
+				return &notResponseError{n.space, local}
+			}
+			return fmt.Errorf("root element is {%s}%s, not a %s", n.space, local, r.root0.name)
 		}
-		rl = responseRule
+		rl = r.root0.rule
 	} else {
 		pr := parent.r
 		name := parent.n.local

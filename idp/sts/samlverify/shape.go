@@ -14,6 +14,8 @@ const (
 	nsXSI       = "http://www.w3.org/2001/XMLSchema-instance"
 	nsXML       = "http://www.w3.org/XML/1998/namespace"
 	nsXMLNS     = "http://www.w3.org/2000/xmlns/"
+	nsXEnc      = "http://www.w3.org/2001/04/xmlenc#"
+	nsXEnc11    = "http://www.w3.org/2009/xmlenc11#"
 )
 
 // rule says what one element may hold. Everything a rule does not allow
@@ -46,9 +48,14 @@ type child struct {
 	rule         *rule
 }
 
-var responseRule = buildRules()
+// responseRule is a Response with a plain Assertion (the oracle's
+// profile). wireResponseRule, the reader's, also allows an
+// EncryptedAssertion in its place (encrypted.go); verifyTree then requires
+// exactly one of the two. assertionRule is the Assertion, for a decrypted
+// one.
+var responseRule, assertionRule, wireResponseRule = buildRules()
 
-func buildRules() *rule {
+func buildRules() (response, assertion, wire *rule) {
 	text := &rule{text: true}
 	empty := &rule{empty: true}
 	algorithm := func(children ...child) *rule {
@@ -86,7 +93,7 @@ func buildRules() *rule {
 	statusCode := &rule{attrs: []string{"Value"}, required: []string{"Value"}}
 	statusCode.children = []child{{nsProtocol, "StatusCode", 0, 1, 0, statusCode}}
 
-	assertion := &rule{
+	assertion = &rule{
 		attrs:    []string{"ID", "Version", "IssueInstant"},
 		required: []string{"ID", "Version", "IssueInstant"},
 		times:    []string{"IssueInstant"},
@@ -142,7 +149,7 @@ func buildRules() *rule {
 		},
 	}
 
-	return &rule{
+	response = &rule{
 		attrs:    []string{"ID", "Version", "IssueInstant", "Destination", "InResponseTo", "Consent"},
 		required: []string{"ID", "Version", "IssueInstant"},
 		times:    []string{"IssueInstant"},
@@ -157,6 +164,73 @@ func buildRules() *rule {
 			{nsAssertion, "Assertion", 1, 1, 3, assertion},
 		},
 	}
+	wire = &rule{}
+	*wire = *response
+	wire.children = append([]child(nil), response.children...)
+	wire.children[len(wire.children)-1].min = 0
+	wire.children = append(wire.children, child{nsAssertion, "EncryptedAssertion", 0, 1, 3, encryptedAssertionRule(text)})
+	return response, assertion, wire
+}
+
+// encryptedAssertionRule is saml:EncryptedAssertion as XML Encryption
+// writes it: one EncryptedData whose key is an EncryptedKey inside its
+// KeyInfo or beside it (then possibly named by a RetrievalMethod). Key
+// material is only ever read from CipherValue; X509Data and KeyName may be
+// present but choose nothing (the keys come from configuration).
+func encryptedAssertionRule(text *rule) *rule {
+	empty := func(required ...string) *rule {
+		return &rule{attrs: required, required: required, empty: true}
+	}
+	cipherData := &rule{children: []child{{nsXEnc, "CipherValue", 1, 1, 0, text}}}
+	keyKeyInfo := &rule{attrs: []string{"Id"}, ids: []string{"Id"}, children: []child{
+		{nsDSig, "KeyName", 0, 1, 0, text},
+		{nsDSig, "X509Data", 0, 1, 0, &rule{children: []child{
+			{nsDSig, "X509Certificate", 0, 1, 0, text},
+			{nsDSig, "X509IssuerSerial", 0, 1, 0, &rule{children: []child{
+				{nsDSig, "X509IssuerName", 1, 1, 0, text},
+				{nsDSig, "X509SerialNumber", 1, 1, 1, text},
+			}}},
+			{nsDSig, "X509SubjectName", 0, 1, 0, text},
+			{nsDSig, "X509SKI", 0, 1, 0, text},
+		}}},
+	}}
+	encryptedKey := &rule{
+		attrs: []string{"Id", "Type", "MimeType", "Encoding", "Recipient"},
+		ids:   []string{"Id"},
+		children: []child{
+			{nsXEnc, "EncryptionMethod", 1, 1, 0, &rule{attrs: []string{"Algorithm"}, required: []string{"Algorithm"}, children: []child{
+				{nsXEnc, "KeySize", 0, 1, 0, text},
+				{nsXEnc, "OAEPparams", 0, 1, 0, text},
+				{nsDSig, "DigestMethod", 0, 1, 0, empty("Algorithm")},
+				{nsXEnc11, "MGF", 0, 1, 0, empty("Algorithm")},
+			}}},
+			{nsDSig, "KeyInfo", 0, 1, 1, keyKeyInfo},
+			{nsXEnc, "CipherData", 1, 1, 2, cipherData},
+			{nsXEnc, "ReferenceList", 0, 1, 3, &rule{children: []child{
+				{nsXEnc, "DataReference", 1, 1, 0, empty("URI")},
+			}}},
+			{nsXEnc, "CarriedKeyName", 0, 1, 4, text},
+		},
+	}
+	encryptedData := &rule{
+		attrs: []string{"Id", "Type", "MimeType", "Encoding"},
+		ids:   []string{"Id"},
+		children: []child{
+			{nsXEnc, "EncryptionMethod", 1, 1, 0, &rule{attrs: []string{"Algorithm"}, required: []string{"Algorithm"}, children: []child{
+				{nsXEnc, "KeySize", 0, 1, 0, text},
+			}}},
+			{nsDSig, "KeyInfo", 0, 1, 1, &rule{attrs: []string{"Id"}, ids: []string{"Id"}, children: []child{
+				{nsXEnc, "EncryptedKey", 0, 1, 0, encryptedKey},
+				{nsDSig, "RetrievalMethod", 0, 1, 0, &rule{attrs: []string{"URI", "Type"}, required: []string{"URI"}, empty: true}},
+				{nsDSig, "KeyName", 0, 1, 0, text},
+			}}},
+			{nsXEnc, "CipherData", 1, 1, 2, cipherData},
+		},
+	}
+	return &rule{children: []child{
+		{nsXEnc, "EncryptedData", 1, 1, 0, encryptedData},
+		{nsXEnc, "EncryptedKey", 0, 1, 1, encryptedKey},
+	}}
 }
 
 func findChild(children []child, ns, local string) int {

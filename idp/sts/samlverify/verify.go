@@ -2,6 +2,7 @@ package samlverify
 
 import (
 	"context"
+	"crypto/rsa"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -15,6 +16,12 @@ type Provider struct {
 	ARN      string              // arn:aws:iam::123456789012:saml-provider/idpbridge
 	EntityID string              // the IdP's entityID from its metadata
 	Certs    []*x509.Certificate // signing certs pinned from the provider's metadata
+	// DecryptionKeys (at most MaxDecryptionKeys) decrypt an
+	// EncryptedAssertion; without them an EncryptedAssertion is refused.
+	DecryptionKeys []*rsa.PrivateKey
+	// RequireEncryption refuses a plain Assertion (AWS's
+	// AssertionEncryptionMode Required).
+	RequireEncryption bool
 }
 
 // ReplayCache remembers assertion IDs; the STS implements it in the store,
@@ -132,6 +139,10 @@ func newConfig(p Provider, opt Options) (*config, error) {
 		return nil, errors.New("samlverify: Options.Recipients and Options.Audiences must not be empty")
 	case p.EntityID == "":
 		return nil, errors.New("samlverify: Provider.EntityID is empty")
+	case len(p.DecryptionKeys) > MaxDecryptionKeys:
+		return nil, fmt.Errorf("samlverify: %d decryption keys, at most %d", len(p.DecryptionKeys), MaxDecryptionKeys)
+	case p.RequireEncryption && len(p.DecryptionKeys) == 0:
+		return nil, errors.New("samlverify: Provider.RequireEncryption without DecryptionKeys")
 	}
 	c := &config{Options: opt, recipients: map[string]*url.URL{}, audiences: map[string]bool{}}
 	if c.MaxSkew == 0 {
