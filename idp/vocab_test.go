@@ -14,14 +14,12 @@ import (
 // TestAWSVocabularyLivesInIdp keeps the AWS vocabulary in one place: outside
 // package idp no non-test file defines isAccountID or IsAccountID, declares a
 // `type Tag struct`, or splits an ARN with strings.SplitN(s, ":", 6) (use
-// idp.ParseARN). Exempt, until their owner moves them to the idp vocabulary:
-// the STS's own Tag type and ARN splits (idp/sts) and the browser STS
-// sign-in's role description (idp/web/stssignin.go).
+// idp.ParseARN). No package is exempt.
 func TestAWSVocabularyLivesInIdp(t *testing.T) {
 	t.Parallel()
 	exempt := map[string]map[string]bool{
-		"type Tag struct":             {"idp/sts": true},
-		`strings.SplitN(..., ":", 6)`: {"idp/sts": true, "idp/web/stssignin.go": true},
+		"type Tag struct":             {},
+		`strings.SplitN(..., ":", 6)`: {},
 	}
 	root, err := filepath.Abs("..")
 	if err != nil {

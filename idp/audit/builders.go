@@ -43,11 +43,6 @@ type APIError struct {
 	Message string
 }
 
-// Tag is a session tag as AssumeRole's requestParameters list it.
-//
-// Deprecated: use idp.Tag. The alias remains while idp/sts still names it.
-type Tag = idp.Tag
-
 // PolicyARN is an entry of policyArns.
 type PolicyARN struct {
 	ARN string `json:"arn"`

@@ -87,11 +87,6 @@ type STSSession struct {
 	ParentAccessKeyID string
 }
 
-// STSTag is one session tag.
-//
-// Deprecated: use idp.Tag. The alias remains while idp/sts still names it.
-type STSTag = idp.Tag
-
 // STSSessionFilter selects sessions for ListSTSSessions. Empty fields match
 // everything.
 type STSSessionFilter struct {

@@ -20,7 +20,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
-	"idpbridge/attributes"
 	"idpbridge/idp"
 	"idpbridge/idp/audit"
 	"idpbridge/idp/store"
@@ -154,9 +153,9 @@ func benchAssertions(b *testing.B, n int) []string {
 			Issuer: samlIssuer, NameID: "diego@example.com", NameIDFormat: persistent, Recipient: signinRecipient, Audience: signinRecipient,
 			IssueInstant: now.Add(-time.Second), NotOnOrAfter: now.Add(10 * time.Minute), Key: testSAMLKey(b, "example"),
 			Attributes: []samlAttr{
-				{attributes.AttrRole, []string{fedDevRoleARN + "," + mySAMLIdP}},
-				{attributes.AttrRoleSessionName, []string{"diego"}},
-				{attributes.AttrSourceIdentity, []string{"DiegoRamirez"}},
+				{idp.AttrRole, []string{fedDevRoleARN + "," + mySAMLIdP}},
+				{idp.AttrRoleSessionName, []string{"diego"}},
+				{idp.AttrSourceIdentity, []string{"DiegoRamirez"}},
 			}})
 	}
 	return out

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"idpbridge/idp"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -17,7 +18,6 @@ import (
 	awssts "github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
-	"idpbridge/attributes"
 	"idpbridge/idp/audit"
 )
 
@@ -228,9 +228,9 @@ func runSeedScenarios(t *testing.T, e *testEnv, f *seedFixture, records recordSo
 			Issuer: samlIssuer, NameID: "diego", NameIDFormat: persistent, Recipient: signinRecipient, Audience: signinRecipient,
 			IssueInstant: e.clock.Now().Add(-5 * time.Second), NotOnOrAfter: e.clock.Now().Add(5 * time.Minute), Key: f.example,
 			Attributes: []samlAttr{
-				{attributes.AttrRole, []string{"arn:aws:iam::123456789012:role/FederatedDeveloper," + mySAMLIdP}},
-				{attributes.AttrRoleSessionName, []string{"diego"}},
-				{attributes.AttrSourceIdentity, []string{"DiegoRamirez"}},
+				{idp.AttrRole, []string{"arn:aws:iam::123456789012:role/FederatedDeveloper," + mySAMLIdP}},
+				{idp.AttrRoleSessionName, []string{"diego"}},
+				{idp.AttrSourceIdentity, []string{"DiegoRamirez"}},
 			}})
 		out, err := e.sdkClient(nil).AssumeRoleWithSAML(ctx, &awssts.AssumeRoleWithSAMLInput{
 			RoleArn: aws.String("arn:aws:iam::123456789012:role/FederatedDeveloper"), PrincipalArn: aws.String(mySAMLIdP), SAMLAssertion: aws.String(a)})
@@ -270,9 +270,9 @@ func runSeedScenarios(t *testing.T, e *testEnv, f *seedFixture, records recordSo
 			Issuer: selfEntityID, NameID: "saanvi", NameIDFormat: persistent, Recipient: signinRecipient, Audience: signinRecipient,
 			IssueInstant: e.clock.Now().Add(-5 * time.Second), NotOnOrAfter: e.clock.Now().Add(5 * time.Minute), Key: f.self,
 			Attributes: []samlAttr{
-				{attributes.AttrRole, []string{critRoleARN + "," + idpbridge1}},
-				{attributes.AttrRoleSessionName, []string{"Saanvi"}},
-				{attributes.AttrSourceIdentity, []string{"Saanvi"}},
+				{idp.AttrRole, []string{critRoleARN + "," + idpbridge1}},
+				{idp.AttrRoleSessionName, []string{"Saanvi"}},
+				{idp.AttrSourceIdentity, []string{"Saanvi"}},
 			}})
 		first, err := e.sdkClient(nil).AssumeRoleWithSAML(ctx, &awssts.AssumeRoleWithSAMLInput{
 			RoleArn: aws.String(critRoleARN), PrincipalArn: aws.String(idpbridge1), SAMLAssertion: aws.String(a)})

@@ -3,11 +3,10 @@ package sts
 import (
 	"context"
 	"crypto/x509"
+	"idpbridge/idp"
 	"net/http"
 	"strings"
 	"testing"
-
-	"idpbridge/attributes"
 )
 
 // optInAWS is the line of samlConfig that opts in to AWS sign-in's recipient.
@@ -27,8 +26,8 @@ func TestSAMLRecipientDefaultIsOwnEndpoint(t *testing.T) {
 	assertion := func(t *testing.T, recipient, audience string) string {
 		return exampleAssertion(t, func(s *assertionSpec) {
 			s.Recipient, s.Audience = recipient, audience
-			setAttr(s, attributes.AttrRole, fedNoSIRoleARN+","+mySAMLIdP)
-			setAttr(s, attributes.AttrSourceIdentity)
+			setAttr(s, idp.AttrRole, fedNoSIRoleARN+","+mySAMLIdP)
+			setAttr(s, idp.AttrSourceIdentity)
 		})
 	}
 	tests := []struct {

@@ -4,12 +4,12 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/json"
+	"idpbridge/idp"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"idpbridge/attributes"
 	"idpbridge/idp/audit"
 )
 
@@ -109,9 +109,9 @@ func exampleAssertion(t testing.TB, edit func(*assertionSpec)) string {
 		SessionNotOnOrAfter: testNow.Add(8 * time.Hour),
 		Key:                 testSAMLKey(t, "example"),
 		Attributes: []samlAttr{
-			{attributes.AttrRole, []string{fedDevRoleARN + "," + mySAMLIdP}},
-			{attributes.AttrRoleSessionName, []string{"diego"}},
-			{attributes.AttrSourceIdentity, []string{"DiegoRamirez"}},
+			{idp.AttrRole, []string{fedDevRoleARN + "," + mySAMLIdP}},
+			{idp.AttrRoleSessionName, []string{"diego"}},
+			{idp.AttrSourceIdentity, []string{"DiegoRamirez"}},
 			{"urn:oid:0.9.2342.19200300.100.1.3", []string{"diego@example.com"}},
 		},
 	}
@@ -184,11 +184,11 @@ func TestVector10_AssumeRoleWithSAML(t *testing.T) {
 		code    string
 		message string
 	}{
-		{"no RoleSessionName", fedDevRoleARN, func(s *assertionSpec) { setAttr(s, attributes.AttrRoleSessionName) },
+		{"no RoleSessionName", fedDevRoleARN, func(s *assertionSpec) { setAttr(s, idp.AttrRoleSessionName) },
 			400, CodeInvalidIdentityToken, msgRoleSessionNameNeeded},
-		{"RoleSessionName John Doe", fedDevRoleARN, func(s *assertionSpec) { setAttr(s, attributes.AttrRoleSessionName, "John Doe") },
+		{"RoleSessionName John Doe", fedDevRoleARN, func(s *assertionSpec) { setAttr(s, idp.AttrRoleSessionName, "John Doe") },
 			400, CodeInvalidIdentityToken, msgRoleSessionNameBad},
-		{"SourceIdentity aws:x", fedDevRoleARN, func(s *assertionSpec) { setAttr(s, attributes.AttrSourceIdentity, "aws:x") },
+		{"SourceIdentity aws:x", fedDevRoleARN, func(s *assertionSpec) { setAttr(s, idp.AttrSourceIdentity, "aws:x") },
 			400, CodeInvalidIdentityToken, msgSourceIdentityBad},
 		{"tampered signature", fedDevRoleARN, func(s *assertionSpec) {
 			s.Tamper = func(x string) string { return strings.Replace(x, ">diego<", ">admin<", 1) }
@@ -199,9 +199,9 @@ func TestVector10_AssumeRoleWithSAML(t *testing.T) {
 			s.IssueInstant, s.NotOnOrAfter = testNow.Add(-20*time.Minute), testNow.Add(-10*time.Minute)
 		}, 400, CodeExpiredTokenException, "Response has expired"},
 		{"SourceIdentity without SetSourceIdentity in trust", fedNoSIRoleARN, func(s *assertionSpec) {
-			setAttr(s, attributes.AttrRole, fedNoSIRoleARN+","+mySAMLIdP)
+			setAttr(s, idp.AttrRole, fedNoSIRoleARN+","+mySAMLIdP)
 		}, 403, CodeAccessDenied, msgSAMLNotAuthorized},
-		{"Role attribute does not list the pair", fedNoSIRoleARN, func(s *assertionSpec) { setAttr(s, attributes.AttrSourceIdentity) },
+		{"Role attribute does not list the pair", fedNoSIRoleARN, func(s *assertionSpec) { setAttr(s, idp.AttrSourceIdentity) },
 			403, CodeAccessDenied, msgSAMLNotAuthorized},
 		{"wrong recipient", fedDevRoleARN, func(s *assertionSpec) { s.Recipient = "https://evil.example.com/saml" },
 			400, CodeInvalidIdentityToken, "Response does not contain the required audience."},
@@ -264,7 +264,7 @@ func TestVector10_AssumeRoleWithSAML(t *testing.T) {
 	t.Run("SessionDuration attribute shortens Expiration", func(t *testing.T) {
 		var res AssumeRoleWithSAMLResult
 		e.do(nil, samlForm(fedDevRoleARN, mySAMLIdP, exampleAssertion(t, func(s *assertionSpec) {
-			setAttr(s, attributes.AttrSessionDuration, "1800")
+			setAttr(s, idp.AttrSessionDuration, "1800")
 		}))).result(t, &res)
 		if want := formatExpiration(testNow.Add(30 * time.Minute)); res.Credentials.Expiration != want {
 			t.Fatalf("Expiration = %s, want %s", res.Credentials.Expiration, want)
@@ -291,8 +291,8 @@ func TestVector15_SAMLAudit(t *testing.T) {
 	t.Parallel()
 	e := newSAMLEnv(t)
 	r := e.do(nil, samlForm(fedDevRoleARN, mySAMLIdP, exampleAssertion(t, func(s *assertionSpec) {
-		setAttr(s, attributes.AttrPrincipalTagPrefix+"Department", "Engineering")
-		setAttr(s, attributes.AttrTransitiveTagKeys, "Department")
+		setAttr(s, idp.AttrPrincipalTagPrefix+"Department", "Engineering")
+		setAttr(s, idp.AttrTransitiveTagKeys, "Department")
 	})))
 	var res AssumeRoleWithSAMLResult
 	r.result(t, &res)
@@ -349,9 +349,9 @@ func TestSAMLChainKeepsSourceIdentity(t *testing.T) {
 			Issuer: selfEntityID, NameID: "saanvi", NameIDFormat: persistent, Recipient: signinRecipient, Audience: signinRecipient,
 			IssueInstant: testNow.Add(-5 * time.Second), NotOnOrAfter: testNow.Add(5 * time.Minute), Key: testSAMLKey(t, "self"),
 			Attributes: []samlAttr{
-				{attributes.AttrRole, []string{idpbridge1 + "," + critRoleARN}},
-				{attributes.AttrRoleSessionName, []string{"saanvi"}},
-				{attributes.AttrSourceIdentity, []string{si}},
+				{idp.AttrRole, []string{idpbridge1 + "," + critRoleARN}},
+				{idp.AttrRoleSessionName, []string{"saanvi"}},
+				{idp.AttrSourceIdentity, []string{si}},
 			},
 		})
 	}

@@ -129,7 +129,7 @@ func sourceIdentity(t *testing.T, cat *sso.Catalog) string {
 		t.Fatalf("Test = %+v, %v", rep, err)
 	}
 	for _, a := range rep.Attributes {
-		if a.Name == attributes.AttrSourceIdentity {
+		if a.Name == idp.AttrSourceIdentity {
 			return a.Values[0]
 		}
 	}
@@ -269,7 +269,7 @@ func TestMappingConsolePreview(t *testing.T) {
 	found := false
 	for _, a := range rep["attributes"].([]any) {
 		a := a.(map[string]any)
-		if a["name"] == attributes.AttrSourceIdentity {
+		if a["name"] == idp.AttrSourceIdentity {
 			found = a["values"].([]any)[0] == "diego.ramirez"
 		}
 	}

@@ -204,7 +204,7 @@ func (s *STSSignIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if len(peeked.Roles) == 0 {
 		ref := &signInRefusal{status: http.StatusBadRequest, title: "The assertion names no role",
 			message: "The SAML response from your identity provider names no role to assume: its Role attribute (" +
-				attributes.AttrRole + `) has no value of the form "role ARN,SAML provider ARN".`,
+				idp.AttrRole + `) has no value of the form "role ARN,SAML provider ARN".`,
 			reason: fmt.Sprintf("no role in the Role attribute (%d unusable values)", len(peeked.Unusable))}
 		for i, v := range peeked.Unusable {
 			if i == peekMaxShown {

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"idpbridge/idp"
 	"net/http"
 	"strings"
 	"unicode/utf8"
@@ -96,9 +97,9 @@ func parseRolePair(v string) (attributes.Role, bool) {
 		return attributes.Role{}, false
 	}
 	switch {
-	case attributes.ValidRoleARN(a) == nil && attributes.ValidSAMLProviderARN(b) == nil:
+	case idp.ValidRoleARN(a) == nil && idp.ValidSAMLProviderARN(b) == nil:
 		return attributes.Role{RoleARN: a, ProviderARN: b}, true
-	case attributes.ValidRoleARN(b) == nil && attributes.ValidSAMLProviderARN(a) == nil:
+	case idp.ValidRoleARN(b) == nil && idp.ValidSAMLProviderARN(a) == nil:
 		return attributes.Role{RoleARN: b, ProviderARN: a}, true
 	}
 	return attributes.Role{}, false

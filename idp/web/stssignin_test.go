@@ -10,6 +10,8 @@ import (
 	"encoding/base64"
 	"encoding/xml"
 	"fmt"
+	"idpbridge/attributes"
+	"idpbridge/idp"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -27,7 +29,6 @@ import (
 	dsig "github.com/russellhaering/goxmldsig"
 	"gopkg.in/yaml.v3"
 
-	"idpbridge/attributes"
 	"idpbridge/idp/audit"
 	"idpbridge/idp/store"
 	"idpbridge/idp/sts"
@@ -267,12 +268,12 @@ func signinResponse(t *testing.T, s signinSpec) string {
 	if s.SessionName == "" {
 		s.SessionName = "saanvi"
 	}
-	attrs := []attributes.Attribute{{Name: attributes.AttrRoleSessionName, Values: []string{s.SessionName}}}
+	attrs := []attributes.Attribute{{Name: idp.AttrRoleSessionName, Values: []string{s.SessionName}}}
 	if len(s.Roles) > 0 {
-		attrs = append(attrs, attributes.Attribute{Name: attributes.AttrRole, Values: s.Roles})
+		attrs = append(attrs, attributes.Attribute{Name: idp.AttrRole, Values: s.Roles})
 	}
 	if s.SourceIdentity != "" {
-		attrs = append(attrs, attributes.Attribute{Name: attributes.AttrSourceIdentity, Values: []string{s.SourceIdentity}})
+		attrs = append(attrs, attributes.Attribute{Name: idp.AttrSourceIdentity, Values: []string{s.SourceIdentity}})
 	}
 	var buf bytes.Buffer
 	err := signinTmpl.Execute(&buf, map[string]any{"ID": s.ID, "S": s, "Attrs": attrs, "Issuer": signinEntityID,
