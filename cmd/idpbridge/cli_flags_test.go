@@ -252,8 +252,8 @@ func TestAuditLookupWho(t *testing.T) {
 		{audit.AWSAccount("AIDAEXAMPLE", "111122223333"), "account 111122223333"},
 		{audit.Anonymous(), ""},
 	} {
-		if got := who(tc.id); got != tc.want || strings.Contains(got, hash) {
-			t.Errorf("who(%s %s) = %q, want %q", tc.id.Type, tc.id.PrincipalID, got, tc.want)
+		if got := tc.id.Who(); got != tc.want || strings.Contains(got, hash) {
+			t.Errorf("Who(%s %s) = %q, want %q", tc.id.Type, tc.id.PrincipalID, got, tc.want)
 		}
 	}
 }

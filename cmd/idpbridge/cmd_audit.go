@@ -121,7 +121,7 @@ func (c *auditLookupCommand) run(ctx context.Context, m *Main) error {
 			outcome = e.Record.ErrorCode
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Record.EventTime.UTC().Format(time.RFC3339), e.Record.EventName,
-			cell(who(e.Record.UserIdentity)), cell(f.SourceIdentity), cell(f.RoleARN), outcome)
+			cell(e.Record.UserIdentity.Who()), cell(f.SourceIdentity), cell(f.RoleARN), outcome)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -217,25 +217,6 @@ func timelineLine(n *audit.TimelineNode) string {
 		b.WriteString(" FAILED " + n.ErrorCode)
 	}
 	return b.String()
-}
-
-// who names the caller of an event for the table: the principal ARN of
-// IAM users and role sessions; the user name of a SAML assertion (its
-// NameID) or of a web identity token (its subject); connector:user for
-// people signed in to the IdP and the CLI (what --principal takes). The
-// SAML provider's hash (identityProvider) stays in --json.
-func who(id audit.UserIdentity) string {
-	switch id.Type {
-	case audit.TypeIAMUser, audit.TypeAssumedRole:
-		return id.ARN
-	case audit.TypeSAMLUser, audit.TypeWebIdentityUser:
-		return id.UserName
-	case audit.TypeAWSAccount:
-		return "account " + id.AccountID
-	case audit.TypeIdpbridgeUser:
-		return id.PrincipalID
-	}
-	return ""
 }
 
 // cell keeps the table readable: "-" for nothing, no tabs or line breaks.

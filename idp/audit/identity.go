@@ -189,3 +189,23 @@ func IdpbridgeUser(userName, connector string) UserIdentity {
 func Anonymous() UserIdentity {
 	return UserIdentity{Type: TypeAnonymous}
 }
+
+// Who names the caller for a table of events, as `audit lookup` shows it:
+// the principal ARN of IAM users and role sessions; the user name of a
+// SAML assertion (its NameID) or of a web identity token (its subject);
+// connector:user for people signed in to the IdP and the CLI (what
+// --principal takes). The SAML provider's hash (identityProvider) is left
+// out.
+func (u UserIdentity) Who() string {
+	switch u.Type {
+	case TypeIAMUser, TypeAssumedRole:
+		return u.ARN
+	case TypeSAMLUser, TypeWebIdentityUser:
+		return u.UserName
+	case TypeAWSAccount:
+		return "account " + u.AccountID
+	case TypeIdpbridgeUser:
+		return u.PrincipalID
+	}
+	return ""
+}

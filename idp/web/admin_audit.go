@@ -242,7 +242,7 @@ func auditRow(rec audit.Record) AuditRow {
 	row := AuditRow{
 		Time:           rec.EventTime.UTC().Format(time.RFC3339),
 		Event:          rec.EventName,
-		Who:            auditWho(rec.UserIdentity),
+		Who:            rec.UserIdentity.Who(),
 		SourceIdentity: f.SourceIdentity,
 		Role:           f.RoleARN,
 		Outcome:        "ok",
@@ -266,21 +266,6 @@ func eventLink(rec audit.Record) string {
 // TimelineLink is the URL of the timeline of a source identity.
 func TimelineLink(sourceIdentity string) string {
 	return "/admin/audit/timeline?" + url.Values{"source-identity": {sourceIdentity}}.Encode()
-}
-
-// auditWho names the caller of an event as `audit lookup` does.
-func auditWho(id audit.UserIdentity) string {
-	switch id.Type {
-	case audit.TypeIAMUser, audit.TypeAssumedRole:
-		return id.ARN
-	case audit.TypeSAMLUser, audit.TypeWebIdentityUser:
-		return id.UserName
-	case audit.TypeAWSAccount:
-		return "account " + id.AccountID
-	case audit.TypeIdpbridgeUser:
-		return id.PrincipalID
-	}
-	return ""
 }
 
 // AdminAuditEventPage is the Page of the "admin_audit_event" page.
