@@ -40,7 +40,7 @@ func proxiedPostgres(t *testing.T) (direct store.Store, proxied store.Store, p *
 		t.Fatal(err)
 	}
 	p = pgtest.NewProxy(t, u)
-	pd, err := postgres.Open(context.Background(), p.URL(u), postgres.Options{QueryTimeout: stallTimeout})
+	pd, err := postgres.Open(context.Background(), pgtest.SlowConnect(t, p.URL(u)), postgres.Options{QueryTimeout: stallTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}

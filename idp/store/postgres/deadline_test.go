@@ -49,7 +49,7 @@ func TestQueryTimeoutStalledServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	proxy := pgtest.NewProxy(t, u)
-	db, err := postgres.Open(context.Background(), proxy.URL(u), postgres.Options{QueryTimeout: 200 * time.Millisecond})
+	db, err := postgres.Open(context.Background(), pgtest.SlowConnect(t, proxy.URL(u)), postgres.Options{QueryTimeout: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,11 @@ func TestQueryTimeoutStalledServer(t *testing.T) {
 // store.WithoutQueryTimeout wait as long as they must.
 func TestQueryTimeoutLockWait(t *testing.T) {
 	t.Parallel()
-	db := open(t, postgres.Options{QueryTimeout: 200 * time.Millisecond})
+	db, err := postgres.Open(context.Background(), pgtest.SlowConnect(t, pgtest.Schema(t)), postgres.Options{QueryTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
 	if _, err := db.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}

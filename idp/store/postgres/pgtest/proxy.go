@@ -292,3 +292,21 @@ func hangsUp(chunk []byte) bool {
 	}
 	return false
 }
+
+// SlowConnect gives dbURL an explicit connect_timeout of 10 s. postgres.Open
+// bounds setting up a connection by the query timeout when the URL names
+// none; a test with a query timeout of a few hundred milliseconds uses this
+// so that its timeout bounds statements but not the setting up of a
+// connection, which on a machine busy with other test packages (and the race
+// detector) can take longer than that.
+func SlowConnect(t testing.TB, dbURL string) string {
+	t.Helper()
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("connect_timeout", "10")
+	u.RawQuery = q.Encode()
+	return u.String()
+}
