@@ -203,6 +203,8 @@ func (m *Main) printBanner(cfg *Config, s store.Store, boot *bootstrapResult, ad
 	base := cfg.Server.BaseURL
 	fmt.Fprintf(w, "\nidpbridge %s is running on %s (listening on %s)\n", version, base, addr)
 	fmt.Fprintf(w, "  Sign in at %s/login\n", strings.TrimSuffix(base, "/"))
+	fmt.Fprintf(w, "  Admin console at %s/admin/ (members of %s, the first-start admin account among them)\n",
+		strings.TrimSuffix(base, "/"), web.AdminGroup)
 	fmt.Fprintf(w, "  Open %s (server.base_url) in your browser: other addresses of this listener redirect there.\n", base)
 	fmt.Fprintf(w, "  health:   %s/healthz   readiness: %s/readyz   metrics: %s/metrics\n", base, base, base)
 	if s.Backend() == "sqlite" {

@@ -36,6 +36,9 @@ func TestServeSignInAndDisable(t *testing.T) {
 		if !strings.Contains(stdout, "Sign in at "+base+"/login") {
 			t.Errorf("banner does not say where to sign in:\n%s", stdout)
 		}
+		if !strings.Contains(stdout, "Admin console at "+base+"/admin/ (members of idpbridge-admins") {
+			t.Errorf("banner does not say where the admin console is:\n%s", stdout)
+		}
 		m := passwordLine.FindStringSubmatch(stdout)
 		if m == nil {
 			t.Fatalf("no admin password in the banner:\n%s", stdout)
