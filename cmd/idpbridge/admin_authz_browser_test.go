@@ -28,9 +28,7 @@ func TestAdminAuthzInBrowser(t *testing.T) {
 	addr := freeAddr(t)
 	base := "http://" + addr
 	path := writeRawConfig(t, fmt.Sprintf("server:\n  listen: %s\n  base_url: %s\nlog: {level: warn}\n", addr, base))
-	if _, stderr, code := c.run("correct-horse-battery\n", "user", "add", "alice", "--password-stdin", "--config", path); code != 0 {
-		t.Fatalf("user add: %s", stderr)
-	}
+	addUsers(t, c, path, "correct-horse-battery", []string{"alice"})
 	serveMain(t, c, path, func(m *Main, base string) {
 		var pages, apis []string
 		for _, r := range m.server.Routes() {
@@ -141,9 +139,7 @@ func TestAdminConsoleInBrowser(t *testing.T) {
 	addr := freeAddr(t)
 	base := "http://" + addr
 	path := writeRawConfig(t, fmt.Sprintf("server:\n  listen: %s\n  base_url: %s\nlog: {level: warn}\n", addr, base))
-	if _, stderr, code := c.run("correct-horse-battery\n", "user", "add", "root", "--group", "idpbridge-admins", "--password-stdin", "--config", path); code != 0 {
-		t.Fatalf("user add: %s", stderr)
-	}
+	addUsers(t, c, path, "correct-horse-battery", []string{"root", "--group", "idpbridge-admins"})
 	serveMain(t, c, path, func(m *Main, base string) {
 		ctx := browsertest.New(t)
 		fail := func(step string, err error) {

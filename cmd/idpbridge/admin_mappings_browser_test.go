@@ -76,12 +76,7 @@ func TestAdminMappingsInBrowser(t *testing.T) {
 	base := "http://" + addr
 	path := writeRawConfig(t, fmt.Sprintf("server:\n  listen: %s\n  base_url: %s\nlog: {level: warn}\n%s", addr, base, mappingsBrowserConfig))
 	const password = "correct-horse-battery"
-	for _, args := range [][]string{{"root", "--group", "idpbridge-admins"}, {"diego", "--attr", "mail=diego.ramirez@example.com"}} {
-		args = append([]string{"user", "add"}, append(args, "--password-stdin", "--config", path)...)
-		if _, stderr, code := c.run(password+"\n", args...); code != 0 {
-			t.Fatalf("user add: %s", stderr)
-		}
-	}
+	addUsers(t, c, path, password, []string{"root", "--group", "idpbridge-admins"}, []string{"diego", "--attr", "mail=diego.ramirez@example.com"})
 	serveOnce(t, c, path, func(base, _ string) {
 		if got := assertedSourceIdentity(t, base, password); got != "diego" {
 			t.Fatalf("before the change diego's source identity is %q, want diego", got)

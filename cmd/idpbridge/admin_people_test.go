@@ -20,9 +20,7 @@ func TestAdminConsolePeopleServed(t *testing.T) {
 	addr := freeAddr(t)
 	base := "http://" + addr
 	path := writeRawConfig(t, fmt.Sprintf("server:\n  listen: %s\n  base_url: %s\nlog: {level: warn}\n", addr, base))
-	if _, stderr, code := c.run("correct-horse-battery\n", "user", "add", "root", "--group", "idpbridge-admins", "--password-stdin", "--config", path); code != 0 {
-		t.Fatalf("user add: %s", stderr)
-	}
+	addUsers(t, c, path, "correct-horse-battery", []string{"root", "--group", "idpbridge-admins"})
 	serveMain(t, c, path, func(m *Main, base string) {
 		admin := newWebClient(t, base)
 		admin.signIn("root", "correct-horse-battery")

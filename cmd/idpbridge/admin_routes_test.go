@@ -22,12 +22,7 @@ func TestAdminConsoleRouteTable(t *testing.T) {
 	addr := freeAddr(t)
 	base := "http://" + addr
 	path := writeRawConfig(t, fmt.Sprintf("server:\n  listen: %s\n  base_url: %s\nlog: {level: warn}\n", addr, base))
-	for _, args := range [][]string{{"alice"}, {"root", "--group", "idpbridge-admins"}} {
-		args = append([]string{"user", "add"}, append(args, "--password-stdin", "--config", path)...)
-		if _, stderr, code := c.run("correct-horse-battery\n", args...); code != 0 {
-			t.Fatalf("user add: %s", stderr)
-		}
-	}
+	addUsers(t, c, path, "correct-horse-battery", []string{"alice"}, []string{"root", "--group", "idpbridge-admins"})
 	serveMain(t, c, path, func(m *Main, base string) {
 		var routes []string
 		for _, r := range m.server.Routes() {

@@ -45,9 +45,7 @@ func TestAdminSimulatorInBrowser(t *testing.T) {
 	addr := freeAddr(t)
 	base := "http://" + addr
 	path := writeRawConfig(t, fmt.Sprintf("server:\n  listen: %s\n  base_url: %s\nlog: {level: warn}\n%s", addr, base, adminSimulatorSTS))
-	if _, stderr, code := c.run("correct-horse-battery\n", "user", "add", "root", "--group", "idpbridge-admins", "--password-stdin", "--config", path); code != 0 {
-		t.Fatalf("user add: %s", stderr)
-	}
+	addUsers(t, c, path, "correct-horse-battery", []string{"root", "--group", "idpbridge-admins"})
 	serveMain(t, c, path, func(_ *Main, base string) {
 		ctx := browsertest.New(t)
 		page := func() string {

@@ -64,14 +64,9 @@ func TestAdminTimelineInBrowser(t *testing.T) {
 	addr := freeAddr(t)
 	base := "http://" + addr
 	path := writeRawConfig(t, fmt.Sprintf("server:\n  listen: %s\n  base_url: %s\nlog: {level: warn}\n%s", addr, base, timelineConfig))
-	for _, u := range [][]string{
-		{"admin", "--group", "idpbridge-admins"},
-		{"diego", "--attr", "sAMAccountName=Diego.Ramirez", "--attr", "mail=diego@example.com", "--group", "AWS-123456789012-Developer"},
-	} {
-		if out, stderr, code := c.run("correct-horse-battery\n", append([]string{"user", "add", u[0], "--password-stdin", "--config", path}, u[1:]...)...); code != 0 {
-			t.Fatalf("user add %s: %d %s %s", u[0], code, out, stderr)
-		}
-	}
+	addUsers(t, c, path, "correct-horse-battery",
+		[]string{"admin", "--group", "idpbridge-admins"},
+		[]string{"diego", "--attr", "sAMAccountName=Diego.Ramirez", "--attr", "mail=diego@example.com", "--group", "AWS-123456789012-Developer"})
 	const (
 		developer = "arn:aws:iam::123456789012:role/Developer"
 		chain     = "arn:aws:iam::123456789012:role/Chain"
